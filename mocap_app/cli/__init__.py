@@ -1,0 +1,62 @@
+"""The ``mocap`` command line: one table of commands, each in its own module, loaded on demand.
+
+Every command module provides ``add_arguments(parser)`` and ``run(args) -> int``. Errors a user can
+cause (:class:`~mocap_app.errors.MocapError`, missing files) end in one line on stderr and exit
+status 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from .. import __version__
+from ..errors import MocapError
+
+#  command        module                          one-line help
+COMMANDS: dict[str, tuple[str, str]] = {
+    "sources": ("mocap_app.cli.sources_cmd", "list the cameras this machine can open"),
+    "bvh": ("mocap_app.cli.bvh_cmd", "inspect and convert BVH files"),
+}
+
+#: Exceptions that are the user's to fix: shown as one line, never as a traceback.
+USER_ERRORS = (MocapError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError)
+
+
+def _top_parser() -> argparse.ArgumentParser:
+    listing = "\n".join(f"  {name:<12} {text}" for name, (_, text) in COMMANDS.items())
+    parser = argparse.ArgumentParser(
+        prog="mocap", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Real-time monocular motion capture: webcam or video in, 3D skeletons and BVH out.",
+        epilog=f"commands:\n{listing}\n\nRun 'mocap COMMAND --help' for a command's options.")
+    parser.add_argument("--version", action="version", version=f"mocap {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+    parser.add_argument("command", choices=sorted(COMMANDS), metavar="COMMAND", help="one of the commands below")
+    parser.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``mocap``; returns the process exit status."""
+    top = _top_parser().parse_args(argv)
+    module_name, text = COMMANDS[top.command]
+    module = importlib.import_module(module_name)
+    parser = argparse.ArgumentParser(prog=f"mocap {top.command}", description=text[0].upper() + text[1:] + ".")
+    module.add_arguments(parser)
+    args = parser.parse_args(top.args)
+    level = logging.WARNING - 10 * min(top.verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(level)
+    try:
+        return int(module.run(args) or 0)
+    except USER_ERRORS as exc:
+        if top.debug:
+            raise
+        print(f"mocap {top.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"mocap {top.command}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,15 @@
+"""The one place that defines joint sets, the application's BVH rig and the mappings between them.
+
+No joint index literal may appear outside this package: look joints up by name with
+``schema.index("LeftFoot")`` or convert whole arrays with :func:`map_joints`.
+"""
+
+from .keypoint_sets import BLAZEPOSE33, COCO17, MPI3DHP17, MPI3DHP_ROOT, VNECT21
+from .mappings import SKELETONS, JointMapping, get_mapping, get_skeleton, map_joints
+from .rig import RIG, RIG_REST_HEIGHT_M
+from .schema import SkeletonSchema
+
+__all__ = [
+    "BLAZEPOSE33", "COCO17", "MPI3DHP17", "MPI3DHP_ROOT", "VNECT21", "RIG", "RIG_REST_HEIGHT_M",
+    "SKELETONS", "JointMapping", "SkeletonSchema", "get_mapping", "get_skeleton", "map_joints",
+]

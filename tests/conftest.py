@@ -1,0 +1,29 @@
+"""Shared fixtures: where the shared test data lives, and skips for what a machine lacks."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+TEST_DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data`` beside the checkout (CI has it); skips where it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared test data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def blender_exe() -> str:
+    """Path of the ``blender`` executable; skips where it is not installed."""
+    exe = shutil.which("blender")
+    if exe is None:
+        pytest.skip("blender is not on PATH (scripts/setup.sh installs it)")
+    return exe
