@@ -5,8 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mocap_app.skeletons import (BLAZEPOSE33, COCO17, MPI3DHP17, MPI3DHP_ROOT, RIG, RIG_REST_HEIGHT_M, SKELETONS,
-                                 VNECT21, get_mapping, get_skeleton, map_joints)
+from mocap_app.skeletons import (
+    BLAZEPOSE33,
+    COCO17,
+    MPI3DHP17,
+    MPI3DHP_ROOT,
+    RIG,
+    RIG_REST_HEIGHT_M,
+    SKELETONS,
+    VNECT21,
+    get_mapping,
+    get_skeleton,
+    map_joints,
+)
 
 ANIMATOR_NAMES = ["Hips", "Spine", "Spine1", "Neck", "Head", "LeftShoulder", "LeftArm", "LeftForeArm", "LeftHand",
                   "LeftUpLeg", "LeftLeg", "LeftFoot", "LeftToeBase"]
