@@ -19,6 +19,7 @@ from .video import VideoSource
 __all__ = [
     "CameraInfo", "CameraSource", "FrameSource", "ImageFolderSource", "SourceState", "ThreadedReader",
     "VideoSource", "describe_cameras", "list_cameras", "natural_key", "open_source", "IMAGE_EXTENSIONS",
+    "SOURCE_HELP",
 ]
 
 #: What ``--source`` accepts, for help texts and error messages.

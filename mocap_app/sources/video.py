@@ -124,7 +124,8 @@ class VideoSource(FrameSource):
         self.state = SourceState.ENDED
         if self._count is not None and self._index < self._count - EARLY_END_TOLERANCE:
             self.bad_frames += 1
-            logger.warning("%s: frame %d of %d does not decode (corrupt or truncated file); stopping there. "
-                           "To read the rest, %s.", self.path, self._index, self._count, convert_hint(self.path))
+            logger.warning("%s: frame %d of %d does not decode (corrupt or truncated file); the rest is "
+                           "skipped. If the file plays in other players, %s.", self.path, self._index, self._count,
+                           convert_hint(self.path))
         else:
             logger.info("%s: end of video after %d frames", self.path, self._index)
