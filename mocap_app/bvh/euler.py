@@ -31,16 +31,8 @@ def normalise_order(order: str) -> str:
     return upper
 
 
-def _axis_rotation(axis: str, radians: np.ndarray) -> np.ndarray:
-    """(..., 3, 3) rotations by ``radians`` about one coordinate axis (right-handed)."""
-    cos, sin = np.cos(radians), np.sin(radians)
-    zero, one = np.zeros_like(radians), np.ones_like(radians)
-    rows = {
-        "X": ((one, zero, zero), (zero, cos, -sin), (zero, sin, cos)),
-        "Y": ((cos, zero, sin), (zero, one, zero), (-sin, zero, cos)),
-        "Z": ((cos, -sin, zero), (sin, cos, zero), (zero, zero, one)),
-    }[axis]
-    return np.stack([np.stack(row, axis=-1) for row in rows], axis=-2)
+#: For each axis, the axis index followed by the other two in cyclic order (i, j, k).
+_CYCLIC_AXES = {"X": (0, 1, 2), "Y": (1, 2, 0), "Z": (2, 0, 1)}
 
 
 def euler_to_matrix(angles_deg: np.ndarray, axes: str) -> np.ndarray:
@@ -54,12 +46,20 @@ def euler_to_matrix(angles_deg: np.ndarray, axes: str) -> np.ndarray:
         (..., 3, 3) float64 rotation matrices.
     """
     angles = np.deg2rad(np.asarray(angles_deg, dtype=np.float64))
-    if angles.shape[-1] != len(axes):
-        raise ValueError(f"Got {angles.shape[-1]} angles for the {len(axes)} axes {axes!r}.")
-    result = np.broadcast_to(np.eye(3), angles.shape[:-1] + (3, 3))
+    if angles.shape[-1] != len(axes) or any(axis not in _CYCLIC_AXES for axis in axes):
+        raise ValueError(f"Got {angles.shape[-1]} angles for the axes {axes!r}; axes are letters X, Y, Z.")
+    result = np.zeros(angles.shape[:-1] + (3, 3))
+    result[..., [0, 1, 2], [0, 1, 2]] = 1.0
     for position, axis in enumerate(axes):
-        result = result @ _axis_rotation(axis, angles[..., position])
-    return np.ascontiguousarray(result)
+        # Right-multiplying by a rotation about axis i mixes only columns j and k:
+        # col_j' = c col_j + s col_k, col_k' = c col_k - s col_j.
+        _, j, k = _CYCLIC_AXES[axis]
+        cos = np.cos(angles[..., position])[..., None]
+        sin = np.sin(angles[..., position])[..., None]
+        column_j, column_k = result[..., :, j].copy(), result[..., :, k].copy()
+        result[..., :, j] = cos * column_j + sin * column_k
+        result[..., :, k] = cos * column_k - sin * column_j
+    return result
 
 
 def matrix_to_euler(matrices: np.ndarray, order: str, continuous_axis: int | None = 0) -> np.ndarray:
