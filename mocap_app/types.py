@@ -138,3 +138,27 @@ class PerformerTrack:
     height_m: float
     bone_scale: np.ndarray | None = None
     last_observation: Observation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FrameResult:
+    """Everything the pipeline made of one frame: what the GUI shows, the recorder keeps, the CLI writes.
+
+    Attributes:
+        frame: frame index within the source.
+        time: seconds since the source started.
+        observations: the Stage I/II observations of the frame (with track ids once tracked).
+        motion: fitted poses, one per performer tracked in this frame (empty when none).
+        timings_ms: wall time per stage, milliseconds, in pipeline order (``{"source": 1.2,
+            "stage1": 31.0, "stage2": 0.4, "tracking": 0.2, "fitting": 6.8}``).
+        provider: execution provider that actually ran the network (``"CPUExecutionProvider"``, ...).
+        engine: Stage I engine name (``"blazepose"``, ``"xnect"``, ``"multiposenet"``).
+    """
+
+    frame: int
+    time: float
+    observations: FrameObservations
+    motion: tuple[MotionFrame, ...] = ()
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    provider: str = ""
+    engine: str = ""

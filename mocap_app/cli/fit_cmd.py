@@ -1,0 +1,112 @@
+"""``mocap fit``: bring your own keypoints; fit the skeleton and export BVH.
+
+    mocap fit --observations obs.jsonl --export takes/          # assumed 54 degree field of view
+    mocap fit --observations obs.jsonl --calibration cam.json --export takes/ --combined
+
+The observation file is the JSON Lines format of ``mocap run --observations`` (README,
+"Observation files"); any joint set with a mapping to the rig works. Motion is journalled to
+``DIR/take.journal.jsonl`` while fitting (``mocap take recover`` exports it after a crash), then
+written as one BVH per performer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import sys
+from pathlib import Path
+
+from ..errors import MocapError
+from ..fitting.camera import FitCamera, camera_from_calibration_file
+from ..observations_io import read_observations
+from ..pipeline.stage3 import Stage3, Stage3Config
+from ..progress import Progress
+from ..takes.recorder import TakeRecorder
+from ..tracking.one_euro import OneEuroParams
+
+logger = logging.getLogger(__name__)
+JOURNAL_NAME = "take.journal.jsonl"
+
+
+#: ``--filter-* off`` switches a filter off (``None`` in the config means "keep the default").
+OFF = "off"
+
+
+def _filter(text: str) -> OneEuroParams | str:
+    if text.strip().lower() == OFF:
+        return OFF
+    try:
+        return OneEuroParams.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_stage3_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by every command that runs Stage III (filters, height)."""
+    parser.add_argument("--filter-2d", type=_filter, default=None, metavar="MIN_CUTOFF,BETA",
+                        help="1-Euro filter of the 2D joints (default 1.7,0.3; 'off' to disable)")
+    parser.add_argument("--filter-3d", type=_filter, default=None, metavar="MIN_CUTOFF,BETA",
+                        help="1-Euro filter of the 3D joints (default 0.8,0.4; 'off' to disable)")
+    parser.add_argument("--filter-final", type=_filter, default=None, metavar="MIN_CUTOFF,BETA",
+                        help="1-Euro filter of the fitted pose (default 20,0.4; 'off' to disable)")
+    parser.add_argument("--height", type=float, default=None, metavar="METRES",
+                        help="use this height for every performer instead of measuring it")
+
+
+def stage3_config(args: argparse.Namespace) -> Stage3Config:
+    """A Stage III configuration from the shared options (unset options keep the defaults)."""
+    config = Stage3Config()
+    changes = {}
+    for name in ("filter_2d", "filter_3d", "filter_final"):
+        value = getattr(args, name, None)
+        if value is not None:
+            changes[name] = None if value == OFF else value
+    if args.height is not None:
+        if not 0.5 <= args.height <= 2.5:
+            raise MocapError(f"--height {args.height} is not a human height in metres; use e.g. --height 1.75.")
+        changes["height_m"] = args.height
+    return dataclasses.replace(config, **changes)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--observations", required=True, type=Path, help="JSON Lines observation file")
+    parser.add_argument("--calibration", type=Path, default=None,
+                        help="camera calibration file ('mocap calibrate'); default: 54 degree vertical FOV, no floor")
+    parser.add_argument("--export", required=True, type=Path, metavar="DIR", help="folder for the BVH files")
+    parser.add_argument("--fps", type=float, default=None, help="BVH frame rate (default: the observations' rate)")
+    parser.add_argument("--combined", action="store_true", help="also write all performers into one BVH")
+    add_stage3_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = stage3_config(args)
+    if args.fps is not None and not args.fps > 0:
+        raise MocapError(f"--fps must be positive, got {args.fps}.")
+    frames = read_observations(args.observations)
+    first = next(frames, None)
+    if first is None:
+        raise MocapError(f"{args.observations} holds no frames; nothing to fit.")
+    if args.calibration is not None:
+        camera = camera_from_calibration_file(args.calibration, first.width, first.height)
+    else:
+        camera = FitCamera.uncalibrated(first.width, first.height)
+    args.export.mkdir(parents=True, exist_ok=True)
+    stage3 = Stage3(camera, config)
+    recorder = TakeRecorder(args.export / JOURNAL_NAME)
+    try:
+        with Progress(label="fitting", unit="frames", stream=sys.stderr) as bar:
+            for frame in _chain(first, frames):
+                recorder.record(stage3.process(frame), stage3.rest_offsets)
+                bar.update()
+    finally:
+        recorder.close()
+    written = recorder.finalize(args.export, fps=args.fps, combined=args.combined)
+    for path in written:
+        print(path)
+    return 0
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest

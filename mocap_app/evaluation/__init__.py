@@ -1,0 +1,1 @@
+"""Evaluation commands that measure the pipeline on ground-truth motion capture."""

@@ -1,0 +1,1 @@
+"""Stage III: kinematic skeleton fitting (joint angles + root position from joint observations)."""

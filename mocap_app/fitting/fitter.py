@@ -1,0 +1,326 @@
+"""`SkeletonFitter`: joint angles and a global root position per performer per frame.
+
+Levenberg-Marquardt (pyceres) over one vectorised cost function (:class:`~.residuals.PoseCost`),
+warm-started from the previous frame. The first frame of a performer is initialised from the
+observation (root orientation by Kabsch alignment of the torso when 3D is given, else the two
+facing directions tried; depth from the body's size in pixels) and solved with more iterations.
+
+Foot contact (beyond XNect): after each solve, a foot joint that is within a few centimetres of
+the floor and nearly still is pinned where it is; the next frames pull it back to that anchor
+until the observations move it away by more than a release distance. This is what removes foot
+sliding without freezing steps.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyceres
+from scipy.spatial.transform import Rotation
+
+from ..skeletons import RIG
+from ..skeletons.kinematic import FOOT_JOINTS
+from .camera import FitCamera
+from .kinematics import NUM_PARAMS, ROOT_DOFS, RigKinematics, elementary_rotations
+from .residuals import FitWeights, FrameTargets, PoseCost
+
+logger = logging.getLogger(__name__)
+
+_TORSO = RIG.indices(["Hips", "LeftUpLeg", "RightUpLeg", "Spine1", "Neck", "LeftArm", "RightArm"])
+_FEET = RIG.indices(list(FOOT_JOINTS))
+#: Fewest confidently seen 2D joints for a frame to be fitted (else the pose is held).
+MIN_VISIBLE_JOINTS = 5
+#: Confidence below which a joint counts as not seen.
+VISIBLE_CONFIDENCE = 0.1
+#: Frames of foot heights kept to estimate the floor when it is not calibrated.
+FLOOR_HISTORY = 90
+
+
+@dataclass(frozen=True)
+class ContactConfig:
+    """When a foot joint counts as planted.
+
+    Attributes:
+        height_m: at most this far above its standing height over the floor.
+        speed_mps: horizontal speed below which it may be planted.
+        release_m: the observations must move it this far from its anchor to lift it again.
+    """
+
+    height_m: float = 0.05
+    speed_mps: float = 0.35
+    release_m: float = 0.06
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Solver settings.
+
+    Attributes:
+        weights: energy term weights.
+        max_iterations: LM iterations per frame (warm-started).
+        init_iterations: LM iterations on a performer's first frame.
+        contact: foot contact thresholds; ``None`` disables the foot pin.
+    """
+
+    weights: FitWeights = field(default_factory=FitWeights)
+    max_iterations: int = 5
+    init_iterations: int = 40
+    contact: ContactConfig | None = field(default_factory=ContactConfig)
+
+
+@dataclass(frozen=True)
+class RigObservation:
+    """One performer's (filtered) observation in rig joints.
+
+    Attributes:
+        joints2d: (J, 2) undistorted pixels, NaN = missing.
+        confidence2d: (J,) in [0, 1].
+        joints3d: (J, 3) root-relative positions, world axes, metres (already scaled to the
+            performer's skeleton), or ``None`` for 2D-only input.
+        confidence3d: (J,) in [0, 1].
+    """
+
+    joints2d: np.ndarray
+    confidence2d: np.ndarray
+    joints3d: np.ndarray | None = None
+    confidence3d: np.ndarray | None = None
+
+    def visible(self) -> int:
+        """Number of confidently seen 2D joints."""
+        ok = np.isfinite(self.joints2d).all(axis=1) & (np.nan_to_num(self.confidence2d) >= VISIBLE_CONFIDENCE)
+        return int(ok.sum())
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """The fitted pose of one frame.
+
+    Attributes:
+        root_position: (3,) world position of Hips, metres.
+        local_rotations: (J, 4) quaternions (x, y, z, w) relative to the parent and the T-pose.
+        world_positions: (J, 3) world joint positions, metres.
+        contacts: (F,) bool, which of ``FOOT_JOINTS`` are planted.
+        fitted: False when the frame was not fitted (too little seen) and the pose was held.
+    """
+
+    root_position: np.ndarray
+    local_rotations: np.ndarray
+    world_positions: np.ndarray
+    contacts: np.ndarray
+    fitted: bool = True
+
+
+@dataclass
+class PerformerFit:
+    """The fitter's memory of one performer (mutable; one per identity).
+
+    Attributes:
+        offsets: (J, 3) rest offsets, metres (set by the caller; fixed after the first frames).
+        params: (P,) last solution (root increments folded into ``anchor``).
+        anchor: (3, 3) root orientation.
+        positions: (J, 3) last fitted world positions, ``None`` before the first fit.
+        velocity: (J, 3) metres per second.
+        param_velocity: (P,) smoothed parameter change per second (warm start extrapolation).
+        time: time of the last fit, seconds.
+        root_depth: camera depth of the root at the last fit, metres.
+        in_contact: (F,) planted feet; ``anchors`` (F, 3) where.
+        floor_samples: recent lowest-foot heights, for an uncalibrated floor.
+    """
+
+    offsets: np.ndarray
+    params: np.ndarray = field(default_factory=lambda: np.zeros(NUM_PARAMS))
+    anchor: np.ndarray = field(default_factory=lambda: np.eye(3))
+    positions: np.ndarray | None = None
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros((RIG.num_joints, 3)))
+    param_velocity: np.ndarray = field(default_factory=lambda: np.zeros(NUM_PARAMS))
+    time: float = 0.0
+    root_depth: float = 3.0
+    in_contact: np.ndarray = field(default_factory=lambda: np.zeros(len(FOOT_JOINTS), dtype=bool))
+    anchors: np.ndarray = field(default_factory=lambda: np.zeros((len(FOOT_JOINTS), 3)))
+    floor_samples: deque = field(default_factory=lambda: deque(maxlen=FLOOR_HISTORY))
+
+
+def params_from_state(root_position: np.ndarray, root_rotation: np.ndarray,
+                      angles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pack a pose into (params, anchor): the root rotation becomes the anchor, increments zero."""
+    params = np.zeros(NUM_PARAMS)
+    params[:3] = root_position
+    params[ROOT_DOFS:] = angles
+    return params, np.asarray(root_rotation, dtype=np.float64).copy()
+
+
+def state_from_params(params: np.ndarray, anchor: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unpack (params, anchor) into (root_position (3,), root_rotation (3, 3), angles (N,))."""
+    increments = elementary_rotations(np.arange(3), np.asarray(params[3:ROOT_DOFS], dtype=np.float64))
+    rotation = anchor @ increments[0] @ increments[1] @ increments[2]
+    return np.array(params[:3], dtype=np.float64), rotation, np.array(params[ROOT_DOFS:], dtype=np.float64)
+
+
+def _kabsch(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Rotation R minimising |R source_i - target_i| over (N, 3) centred point sets."""
+    u, _, vt = np.linalg.svd(target.T @ source)
+    d = np.sign(np.linalg.det(u @ vt)) or 1.0
+    return u @ np.diag([1.0, 1.0, d]) @ vt
+
+
+class SkeletonFitter:
+    """Fits the rig to one performer's observation per frame.
+
+    Example:
+        >>> fitter = SkeletonFitter()
+        >>> state = PerformerFit(offsets=RIG.rest_offsets.copy())
+        >>> result = fitter.fit(state, observation, camera, time=0.0)   # doctest: +SKIP
+    """
+
+    def __init__(self, config: FitConfig | None = None) -> None:
+        self.config = config or FitConfig()
+        self.kin = RigKinematics()
+        self._options = pyceres.SolverOptions()
+        self._options.linear_solver_type = pyceres.LinearSolverType.DENSE_NORMAL_CHOLESKY
+        self._options.trust_region_strategy_type = pyceres.TrustRegionStrategyType.LEVENBERG_MARQUARDT
+        self._options.minimizer_progress_to_stdout = False
+        self._options.logging_type = pyceres.LoggingType.SILENT
+        self._options.num_threads = 1
+        self._options.function_tolerance = 1e-5
+        self._options.parameter_tolerance = 1e-6
+
+    # Initialisation -------------------------------------------------------------------------
+    def _initial_rotations(self, obs: RigObservation, camera: FitCamera) -> list[np.ndarray]:
+        rest = self.kin.forward(self.kin.zero_params(), np.eye(3), RIG.rest_offsets).positions
+        if obs.joints3d is not None:
+            conf = np.nan_to_num(obs.confidence3d) if obs.confidence3d is not None else np.ones(RIG.num_joints)
+            ok = np.isfinite(obs.joints3d[_TORSO]).all(axis=1) & (conf[_TORSO] > 0)
+            if ok.sum() >= 3:
+                src = rest[_TORSO][ok] - rest[0]
+                dst = obs.joints3d[_TORSO][ok]
+                return [_kabsch(src - src.mean(axis=0), dst - dst.mean(axis=0))]
+        towards = -camera.R_wc[:, 2]
+        yaw = np.arctan2(towards[0], towards[2])
+        return [Rotation.from_euler("y", yaw + turn).as_matrix() for turn in (0.0, np.pi)]
+
+    def _initial_position(self, state: PerformerFit, obs: RigObservation,
+                          camera: FitCamera) -> tuple[np.ndarray, float]:
+        ok = np.isfinite(obs.joints2d).all(axis=1) & (np.nan_to_num(obs.confidence2d) >= VISIBLE_CONFIDENCE)
+        pixels = obs.joints2d[ok]
+        rest = self.kin.forward(self.kin.zero_params(), np.eye(3), state.offsets).positions
+        extent_m = np.ptp(rest[ok, 1]) if ok.sum() >= 2 else 1.0
+        if obs.joints3d is not None:
+            valid3 = ok & np.isfinite(obs.joints3d).all(axis=1)
+            if valid3.sum() >= 2:
+                extent_m = max(np.ptp(obs.joints3d[valid3, 1]), np.ptp(obs.joints3d[valid3, 0]), 0.2)
+                pixels = obs.joints2d[valid3]
+        extent_px = max(np.ptp(pixels[:, 1]), np.ptp(pixels[:, 0]), 1.0) if len(pixels) >= 2 else 100.0
+        depth = float(np.clip(camera.K[1, 1] * max(extent_m, 0.2) / extent_px, 0.5, 50.0))
+        hips = obs.joints2d[RIG.index("Hips")]
+        centre = hips if np.isfinite(hips).all() else pixels.mean(axis=0)
+        ray = camera.rays(centre)
+        forward = camera.R_wc[:, 2]
+        return camera.t_wc + ray * depth / max(float(ray @ forward), 1e-3), depth
+
+    # Solving --------------------------------------------------------------------------------
+    def _targets(self, state: PerformerFit, obs: RigObservation, camera: FitCamera, dt: float) -> FrameTargets:
+        joints = RIG.num_joints
+        feet_w = state.in_contact.astype(np.float64) if self.config.contact is not None else np.zeros(len(_FEET))
+        return FrameTargets(
+            joints3d=obs.joints3d if obs.joints3d is not None else np.zeros((joints, 3)),
+            weights3d=(obs.confidence3d if obs.confidence3d is not None else np.ones(joints))
+            if obs.joints3d is not None else np.zeros(joints),
+            joints2d=obs.joints2d, weights2d=obs.confidence2d, K=camera.K, R_wc=camera.R_wc, t_wc=camera.t_wc,
+            depth_ref=state.root_depth, prev_positions=state.positions, prev_velocity=state.velocity,
+            prev_root_depth=state.root_depth if state.positions is not None else None, dt=dt,
+            foot_joints=_FEET, foot_anchors=state.anchors, foot_weights=feet_w)
+
+    def _solve(self, cost: PoseCost, params: np.ndarray, iterations: int) -> tuple[np.ndarray, float]:
+        x = params.copy()
+        problem = pyceres.Problem()
+        problem.add_residual_block(cost, None, [x])
+        self._options.max_num_iterations = iterations
+        summary = pyceres.SolverSummary()
+        pyceres.solve(self._options, problem, summary)
+        return x, float(summary.final_cost)
+
+    def fit(self, state: PerformerFit, obs: RigObservation, camera: FitCamera, time: float) -> FitResult | None:
+        """Fit one frame and update ``state``.
+
+        Returns:
+            The pose, or ``None`` for a performer never fitted whose first frame shows too little.
+            A later frame that shows too little returns the previous pose with ``fitted=False``.
+        """
+        first = state.positions is None
+        if obs.visible() < MIN_VISIBLE_JOINTS:
+            return None if first else self._result(state, fitted=False)
+        dt = float(np.clip(time - state.time, 1e-3, 1.0)) if not first else 1.0 / 30.0
+        if first:
+            position, state.root_depth = self._initial_position(state, obs, camera)
+            best = None
+            for rotation in self._initial_rotations(obs, camera):
+                params, anchor = params_from_state(position, rotation, self.kin.prior[3:])
+                cost = PoseCost(self.kin, self.config.weights, self._targets(state, obs, camera, dt), anchor,
+                                state.offsets)
+                solution, value = self._solve(cost, params, self.config.init_iterations)
+                if best is None or value < best[2]:
+                    best = (solution, anchor, value)
+            solution, anchor = best[0], best[1]
+        else:
+            anchor = state.anchor
+            cost = PoseCost(self.kin, self.config.weights, self._targets(state, obs, camera, dt), anchor, state.offsets)
+            start = state.params + state.param_velocity * dt  # constant-velocity warm start
+            start[3:ROOT_DOFS] = 0.0
+            solution, _ = self._solve(cost, start, self.config.max_iterations)
+        if not np.isfinite(solution).all():
+            logger.debug("fit diverged; holding the previous pose")
+            return None if first else self._result(state, fitted=False)
+        root, rotation, angles = state_from_params(solution, anchor)
+        previous_params = state.params
+        state.params, state.anchor = params_from_state(root, rotation, angles)
+        if not first:
+            velocity = (state.params - previous_params) / dt
+            velocity[3:ROOT_DOFS] = 0.0
+            state.param_velocity = 0.5 * velocity + 0.5 * state.param_velocity
+        pose = self.kin.forward(state.params, state.anchor, state.offsets)
+        if not first:
+            state.velocity = (pose.positions - state.positions) / dt
+        previous = state.positions
+        state.positions, state.time = pose.positions, time
+        state.root_depth = float(camera.to_camera(pose.positions[0])[2])
+        if self.config.contact is not None:
+            self._update_contacts(state, previous, obs, camera, dt)
+        return self._result(state, fitted=True, pose=pose)
+
+    # Contacts -------------------------------------------------------------------------------
+    def _standing_heights(self, state: PerformerFit) -> np.ndarray:
+        rest = self.kin.forward(self.kin.zero_params(), np.eye(3), state.offsets).positions
+        return rest[_FEET, 1] - rest[:, 1].min()
+
+    def _update_contacts(self, state: PerformerFit, previous: np.ndarray | None, obs: RigObservation,
+                         camera: FitCamera, dt: float) -> None:
+        config = self.config.contact
+        feet = state.positions[_FEET]
+        clearance = feet[:, 1] - self._standing_heights(state)
+        state.floor_samples.append(float(clearance.min()))
+        floor = 0.0 if camera.has_floor else float(np.median(state.floor_samples))
+        height = clearance - floor
+        speed = np.zeros(len(_FEET)) if previous is None else np.linalg.norm(
+            (feet - previous[_FEET])[:, [0, 2]], axis=1) / dt
+        pixel_to_m = state.root_depth / camera.K[0, 0]
+        seen = obs.joints2d[_FEET]
+        for k in range(len(_FEET)):
+            if state.in_contact[k]:
+                moved = 0.0
+                if np.isfinite(seen[k]).all() and obs.confidence2d[_FEET[k]] >= VISIBLE_CONFIDENCE:
+                    moved = float(np.linalg.norm(camera.project(state.anchors[k]) - seen[k])) * pixel_to_m
+                if moved > config.release_m or height[k] > 2.0 * config.height_m:
+                    state.in_contact[k] = False
+            elif height[k] < config.height_m and speed[k] < config.speed_mps:
+                state.in_contact[k] = True
+                state.anchors[k] = feet[k]
+
+    def _result(self, state: PerformerFit, fitted: bool, pose=None) -> FitResult:
+        if pose is None:
+            pose = self.kin.forward(state.params, state.anchor, state.offsets)
+        quats = Rotation.from_matrix(pose.local_rotations).as_quat()
+        return FitResult(root_position=pose.positions[0].copy(), local_rotations=quats,
+                         world_positions=pose.positions.copy(), contacts=state.in_contact.copy(), fitted=fitted)

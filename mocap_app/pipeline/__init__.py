@@ -1,0 +1,1 @@
+"""Pipeline stages that turn observations into motion."""

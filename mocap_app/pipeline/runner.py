@@ -1,0 +1,166 @@
+"""The whole per-frame pipeline behind one call, shared by ``mocap run`` and the desktop application.
+
+``Pipeline(config).process(frame)`` runs Stage I (the chosen engine's backend, which for BlazePose
+already includes the 3D that Stage II gives other engines), then Stage III (identity tracking,
+filtering, skeleton fitting: :class:`~mocap_app.pipeline.stage3.Stage3`), times every stage and
+returns a :class:`~mocap_app.types.FrameResult`. Nothing here knows about threads, widgets or
+files: the GUI runs it on a worker thread, the CLI in a plain loop.
+
+Engines are the Stage I backends of :data:`mocap_app.backends.BACKENDS`; an engine without weights
+fails at construction with a :class:`~mocap_app.errors.MocapError` naming the fix (``mocap models
+fetch``), never with a fake result.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..backends import BACKENDS, DEFAULT_BACKEND, load_backend
+from ..errors import MocapError
+from ..fitting.camera import FitCamera
+from ..fitting.fitter import FitConfig
+from ..fitting.residuals import FitWeights
+from ..tracking.identity import TrackerConfig
+from ..tracking.one_euro import FILTER_2D, FILTER_3D, FILTER_FINAL, OneEuroParams
+from ..types import Frame, FrameObservations, FrameResult
+from .stage3 import Stage3, Stage3Config
+
+logger = logging.getLogger(__name__)
+
+#: Timing keys in pipeline order (what the live plots show); "stage2" appears only for engines that have one.
+STAGE_KEYS = ("source", "stage1", "stage2", "tracking", "fitting")
+
+
+class Backend(Protocol):
+    """What a Stage I backend offers the pipeline."""
+
+    name: str
+
+    @property
+    def provider(self) -> str: ...
+
+    def reset(self) -> None: ...
+
+    def __call__(self, frame: Frame) -> FrameObservations: ...
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Everything that decides how frames are processed.
+
+    Attributes:
+        engine: Stage I engine, a key of :data:`mocap_app.backends.BACKENDS`.
+        device: inference device (``"cpu"``, ``"cuda"``; see ``engines.engine.PROVIDERS``).
+        max_people: most performers tracked at once.
+        calibration: a :class:`calibration.camera_file.CameraCalibration`, or ``None`` to assume
+            a 54 degree vertical field of view and no floor.
+        filter_2d / filter_3d / filter_final: 1-Euro filter strengths (``None`` switches one off).
+        fit_weights: Stage III energy weights.
+        tracker: identity tracker settings.
+    """
+
+    engine: str = DEFAULT_BACKEND
+    device: str = "cpu"
+    max_people: int = 2
+    calibration: Any = None
+    filter_2d: OneEuroParams | None = FILTER_2D
+    filter_3d: OneEuroParams | None = FILTER_3D
+    filter_final: OneEuroParams | None = FILTER_FINAL
+    fit_weights: FitWeights = field(default_factory=FitWeights)
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)
+
+    def __post_init__(self) -> None:
+        if self.engine not in BACKENDS:
+            raise MocapError(f"Unknown engine {self.engine!r}; choose one of {', '.join(sorted(BACKENDS))}.")
+        if self.max_people < 1:
+            raise MocapError(f"The number of performers must be at least 1, got {self.max_people}.")
+
+    def stage3_config(self) -> Stage3Config:
+        return Stage3Config(fit=FitConfig(weights=self.fit_weights), tracker=self.tracker, filter_2d=self.filter_2d,
+                            filter_3d=self.filter_3d, filter_final=self.filter_final)
+
+
+def fit_camera(calibration: Any, width: int, height: int) -> FitCamera:
+    """Stage III's camera for a source of ``width`` x ``height`` from a calibration (or none).
+
+    Raises:
+        CalibrationError: the calibration was made at another resolution.
+    """
+    if calibration is None:
+        return FitCamera.uncalibrated(width, height)
+    calibration.check_matches(width, height)
+    ground = calibration.ground
+    return FitCamera.from_parts(calibration.camera_matrix, None if ground is None else ground.rotation_wc,
+                                None if ground is None else ground.camera_centre_world, calibration.dist_coeffs)
+
+
+class Pipeline:
+    """Stage I -> Stage III with per-stage timings; one instance per stream (it keeps tracking state).
+
+    Args:
+        config: what to run.
+        backend: an already built Stage I backend (``None``: built from ``config.engine``).
+
+    Raises:
+        MocapError: an engine that cannot run here (weights missing, unknown name), with the fix.
+
+    Example:
+        >>> pipeline = Pipeline(PipelineConfig())               # doctest: +SKIP
+        >>> for frame in reader:                                 # doctest: +SKIP
+        ...     result = pipeline.process(frame)
+        ...     print(result.timings_ms, [m.performer_id for m in result.motion])
+    """
+
+    def __init__(self, config: PipelineConfig | None = None, backend: Backend | None = None) -> None:
+        self.config = config or PipelineConfig()
+        if backend is None:
+            backend = load_backend(self.config.engine, max_people=self.config.max_people, device=self.config.device)
+        self.backend = backend
+        self.engine = getattr(self.backend, "name", self.config.engine)
+        self.stage3: Stage3 | None = None
+        logger.info("pipeline: engine %s on %s", self.engine, self.provider)
+
+    @property
+    def provider(self) -> str:
+        """Execution provider actually running the network (``"CPUExecutionProvider"``, ...)."""
+        return self.backend.provider
+
+    def process(self, frame: Frame, source_ms: float = 0.0) -> FrameResult:
+        """Everything the pipeline makes of one frame.
+
+        Args:
+            frame: the image and its index/time.
+            source_ms: time spent getting the frame, milliseconds (reported as the ``source`` stage).
+
+        Raises:
+            CalibrationError: on the first frame, when the calibration does not match the source.
+        """
+        if self.stage3 is None:
+            self.stage3 = Stage3(fit_camera(self.config.calibration, frame.width, frame.height),
+                                 self.config.stage3_config())
+        start = time.perf_counter()
+        observations = self.backend(frame)
+        stage1_ms = 1e3 * (time.perf_counter() - start)
+        motion = self.stage3.process(observations, frame.image)
+        timings = {"source": float(source_ms), "stage1": stage1_ms}
+        timings.update(self.stage3.timings_ms)
+        return FrameResult(frame=frame.index, time=frame.timestamp, observations=observations, motion=tuple(motion),
+                           timings_ms=timings, provider=self.provider, engine=self.engine)
+
+    def rest_offsets(self, performer_id: int) -> np.ndarray | None:
+        """(J, 3) measured rest offsets of a performer, metres (for BVH export); ``None`` if unknown."""
+        return None if self.stage3 is None else self.stage3.rest_offsets(performer_id)
+
+    def reset(self) -> None:
+        """Forget every performer (after a seek, or between unrelated clips)."""
+        self.backend.reset()
+        self.stage3 = None
+
+    def close(self) -> None:
+        """Release what the pipeline holds (nothing needs closing yet; kept for the callers' symmetry)."""
+        self.stage3 = None

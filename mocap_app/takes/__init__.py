@@ -1,0 +1,1 @@
+"""Takes: crash-safe journals of motion frames and their export to BVH."""

@@ -1,0 +1,150 @@
+"""Recording takes: journal motion frames as they arrive, export BVH at the end (or after a crash).
+
+:class:`TakeRecorder` writes every :class:`~mocap_app.types.MotionFrame` to a crash-safe journal
+(:mod:`.journal`) at once; :meth:`TakeRecorder.finalize` (or ``mocap take recover JOURNAL`` after a
+crash) reads the journal back and writes one BVH per performer, optionally also one file with all
+performers side by side. Frames arrive at a variable rate; the BVH is resampled to a fixed rate
+(linear root, spherical-linear rotations), gaps where a performer was not seen are bridged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+from scipy.spatial.transform import Rotation, Slerp
+
+from ..bvh import BVHMotion, BVHSkeleton, motion_from_rig, write_bvh
+from ..conventions import DEFAULT_EULER_ORDER
+from ..errors import MocapError
+from ..skeletons import RIG
+from ..types import MotionFrame
+from .journal import JournalWriter, PerformerTake, TakeData, read_journal
+
+logger = logging.getLogger(__name__)
+
+#: Frame rates a resampled take snaps to when none is asked for.
+COMMON_FPS = (24.0, 25.0, 30.0, 50.0, 60.0)
+COMBINED_NAME = "all_performers.bvh"
+
+
+def _estimate_fps(take: TakeData) -> float:
+    steps = [np.diff(np.asarray(p.times)) for p in take.performers.values() if len(p.times) > 1]
+    steps = np.concatenate(steps) if steps else np.array([])
+    steps = steps[steps > 0]
+    if not len(steps):
+        return 30.0
+    fps = 1.0 / float(np.median(steps))
+    return min(COMMON_FPS, key=lambda c: abs(c - fps)) if min(abs(c - fps) for c in COMMON_FPS) < 2 else round(fps, 3)
+
+
+def _resample(take: PerformerTake, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(F, 3) roots and (F, J, 4) quaternions at ``times`` (held before the first/after the last sample)."""
+    order = np.argsort(take.times, kind="stable")
+    src_t = np.asarray(take.times)[order]
+    src_t, keep = np.unique(src_t, return_index=True)
+    roots = np.stack(take.roots)[order][keep]
+    rots = np.stack(take.rotations)[order][keep]
+    clipped = np.clip(times, src_t[0], src_t[-1])
+    root_out = np.stack([np.interp(clipped, src_t, roots[:, k]) for k in range(3)], axis=1)
+    quat_out = np.empty((len(times), RIG.num_joints, 4))
+    for joint in range(RIG.num_joints):
+        if len(src_t) == 1:
+            quat_out[:, joint] = rots[0, joint] / np.linalg.norm(rots[0, joint])
+        else:
+            quat_out[:, joint] = Slerp(src_t, Rotation.from_quat(rots[:, joint]))(clipped).as_quat()
+    return root_out, quat_out
+
+
+def export_take(take: TakeData, export_dir: str | Path, fps: float | None = None, combined: bool = False,
+                order: str = DEFAULT_EULER_ORDER) -> list[Path]:
+    """Write one BVH per performer (``performer_<id>.bvh``) and optionally ``all_performers.bvh``.
+
+    Returns:
+        The files written.
+
+    Raises:
+        MocapError: nothing was recorded.
+    """
+    export_dir = Path(export_dir)
+    export_dir.mkdir(parents=True, exist_ok=True)
+    recorded = {pid: p for pid, p in sorted(take.performers.items()) if p.times}
+    if not recorded:
+        raise MocapError("The take holds no motion (no performer was fitted); nothing to export.")
+    fps = fps or _estimate_fps(take)
+    written, motions = [], {}
+    for pid, performer in recorded.items():
+        start, end = min(performer.times), max(performer.times)
+        times = start + np.arange(int(np.floor((end - start) * fps + 1e-3)) + 1) / fps
+        roots, quats = _resample(performer, times)
+        motion = motion_from_rig(roots, quats, 1.0 / fps, performer.offsets, order)
+        path = export_dir / f"performer_{pid}.bvh"
+        write_bvh(path, motion)
+        written.append(path)
+        motions[pid] = (start, motion)
+        logger.info("wrote %s (%d frames at %.3g fps)", path, motion.num_frames, fps)
+    if combined:
+        written.append(_write_combined(motions, fps, export_dir / COMBINED_NAME))
+    return written
+
+
+def _write_combined(motions: dict[int, tuple[float, BVHMotion]], fps: float, path: Path) -> Path:
+    """All performers in one file: one ROOT per performer (joints prefixed ``P<id>_``), one timeline."""
+    first = min(start for start, _ in motions.values())
+    ends = [start + (m.num_frames - 1) / fps for start, m in motions.values()]
+    count = int(round((max(ends) - first) * fps)) + 1
+    names, parents, offsets, channels, end_sites, columns = [], [], [], [], {}, []
+    for pid, (start, motion) in motions.items():
+        sk, base = motion.skeleton, len(names)
+        names += [f"P{pid}_{n}" for n in sk.names]
+        parents += [p + base if p >= 0 else -1 for p in sk.parents]
+        offsets.append(sk.offsets)
+        channels += list(sk.channels)
+        end_sites.update({j + base: o for j, o in sk.end_sites.items()})
+        shift = int(round((start - first) * fps))
+        index = np.clip(np.arange(count) - shift, 0, motion.num_frames - 1)  # hold outside its own range
+        columns.append(motion.values[index])
+    skeleton = BVHSkeleton(tuple(names), tuple(parents), np.concatenate(offsets), tuple(channels), end_sites)
+    write_bvh(path, BVHMotion(skeleton, 1.0 / fps, np.concatenate(columns, axis=1)))
+    return path
+
+
+class TakeRecorder:
+    """Journals motion while it is captured; exports BVH when the take ends.
+
+    Example:
+        >>> recorder = TakeRecorder("takes/take-001.journal.jsonl")      # doctest: +SKIP
+        >>> recorder.record(stage3.process(frame), stage3.rest_offsets)  # doctest: +SKIP
+        >>> recorder.finalize("export/")                                 # doctest: +SKIP
+    """
+
+    def __init__(self, journal_path: str | Path) -> None:
+        self.journal_path = Path(journal_path)
+        self._writer = JournalWriter(self.journal_path)
+        self._offsets: dict[int, np.ndarray] = {}
+        self.frames_recorded = 0
+
+    def record(self, frames: Iterable[MotionFrame],
+               rest_offsets: Callable[[int], np.ndarray | None] | None = None) -> None:
+        """Append motion frames; ``rest_offsets(performer_id)`` gives bone lengths to journal with them."""
+        for frame in frames:
+            offsets = rest_offsets(frame.performer_id) if rest_offsets is not None else None
+            known = self._offsets.get(frame.performer_id)
+            changed = known is None or offsets is None or not np.allclose(known, offsets)
+            if offsets is not None and np.isfinite(offsets).all() and changed:
+                self._writer.write_performer(frame.performer_id, offsets)
+                self._offsets[frame.performer_id] = np.array(offsets)
+            self._writer.write_motion(frame)
+            self.frames_recorded += 1
+
+    def close(self) -> None:
+        """Flush and close the journal (it stays on disk for recovery)."""
+        self._writer.close()
+
+    def finalize(self, export_dir: str | Path, fps: float | None = None, combined: bool = False,
+                 order: str = DEFAULT_EULER_ORDER) -> list[Path]:
+        """Close the journal and export it as BVH (see :func:`export_take`)."""
+        self.close()
+        return export_take(read_journal(self.journal_path), export_dir, fps, combined, order)
