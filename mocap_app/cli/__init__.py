@@ -19,6 +19,14 @@ from ..errors import MocapError
 COMMANDS: dict[str, tuple[str, str]] = {
     "sources": ("mocap_app.cli.sources_cmd", "list the cameras this machine can open"),
     "bvh": ("mocap_app.cli.bvh_cmd", "inspect and convert BVH files"),
+    "models": ("mocap_app.cli.models_cmd", "fetch and convert the BlazePose models (mocap models fetch)"),
+    "run": ("mocap_app.cli.run_cmd", "run a video or camera through a Stage I engine into observations"),
+    "bench": ("mocap_app.cli.bench_cmd", "time each stage of an engine and print frames per second"),
+    "calibrate": ("mocap_app.cli.calibrate_cmd", "calibrate camera intrinsics and the ground plane from a checkerboard"),  # noqa: E501
+    "synth": ("mocap_app.cli.synth_cmd", "render synthetic performers from BVH motion with exact ground truth"),
+    "fit": ("mocap_app.cli.fit_cmd", "fit skeletons to an observation file and export BVH"),
+    "eval": ("mocap_app.cli.eval_cmd", "measure tracking + fitting against ground-truth motion"),
+    "take": ("mocap_app.cli.take_cmd", "recover a take journal left by a crash as BVH"),
 }
 
 #: Exceptions that are the user's to fix: shown as one line, never as a traceback.

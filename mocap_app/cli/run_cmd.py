@@ -1,0 +1,113 @@
+"""``mocap run``: a video or camera through a Stage I backend into an observation file and overlay.
+
+Writes one JSON Lines record per frame (see README, "Observation files"), flushed as it goes, and
+optionally the video with every person's skeleton and id drawn. Ctrl-C stops cleanly: everything
+processed so far stays in the files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import cv2
+
+from ..backends import BACKENDS, DEFAULT_BACKEND, load_backend
+from ..errors import MocapError
+from ..observations_io import ObservationWriter
+from ..overlay import draw_observations
+from ..pipeline.export_session import ExportSession
+from ..progress import Progress
+from ..sources import SOURCE_HELP, open_source
+
+logger = logging.getLogger(__name__)
+
+#: FourCC of the overlay video (MPEG-4 part 2: written by every OpenCV build without extra codecs).
+OVERLAY_FOURCC = "mp4v"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", required=True, help=SOURCE_HELP)
+    parser.add_argument("--engine", default=DEFAULT_BACKEND, choices=sorted(BACKENDS), help="Stage I backend")
+    parser.add_argument("--observations", type=Path, metavar="OUT.jsonl", help="write per-frame observations here")
+    parser.add_argument("--overlay", type=Path, metavar="OUT.mp4", help="write the video with skeletons drawn")
+    parser.add_argument("--export", type=Path, metavar="DIR", help="fit skeletons and write one BVH per performer here")
+    parser.add_argument("--calibration", type=Path, metavar="FILE", help="camera calibration for --export")
+    parser.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
+    parser.add_argument("--max-people", type=int, default=4, metavar="N", help="most people tracked (default 4)")
+    parser.add_argument("--detect-interval", type=int, default=10, metavar="N",
+                        help="frames between detector runs while people are tracked (default 10)")
+
+
+class OverlayWriter:
+    """Writes frames with skeletons to a video file, opened at the first frame's size."""
+
+    def __init__(self, path: Path, fps: float) -> None:
+        self.path = path
+        self.fps = fps
+        self._writer: cv2.VideoWriter | None = None
+
+    def write(self, image, observations) -> None:
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            height, width = image.shape[:2]
+            self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*OVERLAY_FOURCC), self.fps,
+                                           (width, height))
+            if not self._writer.isOpened():
+                raise MocapError(f"Cannot write the overlay video {self.path}; use an .mp4 or .avi path in a "
+                                 "writable folder.")
+        self._writer.write(draw_observations(image, observations))
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.release()
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.observations is None and args.overlay is None and args.export is None:
+        raise MocapError("Nothing to write: give --observations OUT.jsonl, --overlay OUT.mp4 and/or --export DIR.")
+    if args.max_frames is not None and args.max_frames < 1:
+        raise MocapError(f"--max-frames must be at least 1, got {args.max_frames}.")
+    if args.max_people < 1 or args.detect_interval < 1:
+        raise MocapError("--max-people and --detect-interval must be at least 1.")
+    backend = load_backend(args.engine, max_people=args.max_people, detect_interval=args.detect_interval)
+    source = open_source(args.source)
+    frames = 0
+    people = 0
+    started = time.perf_counter()
+    with ExitStack() as stack:
+        stack.enter_context(source)
+        writer = stack.enter_context(ObservationWriter(args.observations)) if args.observations else None
+        overlay = OverlayWriter(args.overlay, source.fps) if args.overlay else None
+        export = ExportSession(args.export, args.calibration) if args.export else None
+        if overlay is not None:
+            stack.callback(overlay.close)
+        total = source.frame_count
+        if args.max_frames is not None:
+            total = min(total, args.max_frames) if total else args.max_frames
+        bar = stack.enter_context(Progress(total=total, label="frames", unit="fr"))
+        print(f"mocap run: {args.engine} on {backend.provider}", flush=True)
+        while args.max_frames is None or frames < args.max_frames:
+            frame = source.read()
+            if frame is None:
+                break
+            observations = backend(frame)
+            if writer is not None:
+                writer.write(observations)
+            if overlay is not None:
+                overlay.write(frame.image, observations)
+            if export is not None:
+                export.process(observations, frame.image)
+            frames += 1
+            people += len(observations.people)
+            bar.update()
+    for path in export.finish() if export is not None else []:
+        print(f"mocap run: wrote {path}")
+    elapsed = time.perf_counter() - started
+    print(f"mocap run: {frames} frames, {people} person detections, {frames / max(elapsed, 1e-9):.1f} fps"
+          + (f"; observations: {args.observations}" if args.observations else "")
+          + (f"; overlay: {args.overlay}" if args.overlay else ""))
+    return 0
