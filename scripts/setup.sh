@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
     xvfb xauth libgl1 libgl1-mesa-dri libegl1 libglx-mesa0 libxkbcommon-x11-0 libxcb-cursor0
     libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0
-    libxcb-randr0 libxcb-xkb1 libdbus-1-3 libfontconfig1 ffmpeg blender
+    libxcb-randr0 libxcb-xkb1 libdbus-1-3 libfontconfig1 ffmpeg blender libegl-mesa0
 )
 
 if command -v apt-get >/dev/null; then
