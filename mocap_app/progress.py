@@ -14,6 +14,8 @@ from typing import IO, TypeVar
 T = TypeVar("T")
 
 _REDRAW_S = 0.2
+#: Stands for "sys.stderr as it is when the bar starts" (pytest and GUIs replace sys.stderr later).
+STDERR = "stderr"
 
 
 class Progress:
@@ -26,11 +28,11 @@ class Progress:
     """
 
     def __init__(self, total: int | None = None, label: str = "", unit: str = "it",
-                 stream: IO[str] | None = sys.stderr) -> None:
+                 stream: IO[str] | str | None = STDERR) -> None:
         self.total = total if total and total > 0 else None
         self.label = label
         self.unit = unit
-        self.stream = stream
+        self.stream: IO[str] | None = sys.stderr if stream == STDERR else stream  # type: ignore[assignment]
         self.count = 0
         self._start = time.perf_counter()
         self._last_draw = 0.0
@@ -75,7 +77,7 @@ class Progress:
 
 
 def progress(items: Iterable[T], total: int | None = None, label: str = "", unit: str = "it",
-             stream: IO[str] | None = sys.stderr) -> Iterator[T]:
+             stream: IO[str] | str | None = STDERR) -> Iterator[T]:
     """Wrap an iterable with a :class:`Progress` bar."""
     if total is None and hasattr(items, "__len__"):
         total = len(items)  # type: ignore[arg-type]
