@@ -213,3 +213,143 @@ def refine_from_heatmap(xy: np.ndarray, heatmap: np.ndarray, kernel: int, min_co
         refined[index, 0] = float((grid_cols * confidence).sum()) / total / cols
         refined[index, 1] = float((grid_rows * confidence).sum()) / total / rows
     return refined
+
+
+# --- RetinaNet-style anchors and box deltas, hard NMS, heatmap peaks (MultiPoseNet) -------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RetinaAnchorConfig:
+    """RetinaNet anchor layout: one anchor set per pyramid level.
+
+    Attributes:
+        strides: stride of each level (P3..P7: 8, 16, 32, 64, 128).
+        sizes: anchor base size per level, input pixels (32 .. 512).
+        ratios: height / width ratios.
+        scales: size multipliers (2^0, 2^(1/3), 2^(2/3)).
+    """
+
+    strides: tuple[int, ...] = (8, 16, 32, 64, 128)
+    sizes: tuple[float, ...] = (32.0, 64.0, 128.0, 256.0, 512.0)
+    ratios: tuple[float, ...] = (0.5, 1.0, 2.0)
+    scales: tuple[float, ...] = (1.0, 2.0 ** (1.0 / 3.0), 2.0 ** (2.0 / 3.0))
+
+    @property
+    def per_location(self) -> int:
+        return len(self.ratios) * len(self.scales)
+
+    @classmethod
+    def from_sidecar(cls, anchors: dict) -> RetinaAnchorConfig:
+        return cls(strides=tuple(int(s) for s in anchors["strides"]), sizes=tuple(float(s) for s in anchors["sizes"]),
+                   ratios=tuple(float(r) for r in anchors["ratios"]), scales=tuple(float(s) for s in anchors["scales"]))
+
+
+def level_sizes(height: int, width: int, strides: tuple[int, ...]) -> list[tuple[int, int]]:
+    """Feature-map (rows, cols) per stride for an input of ``height x width``: ``ceil(size / stride)``.
+
+    This is what a chain of stride-2, padding-1 3x3 convolutions (and ResNet's stem) produces.
+    """
+    return [(math.ceil(height / stride), math.ceil(width / stride)) for stride in strides]
+
+
+def retina_anchors(height: int, width: int, config: RetinaAnchorConfig) -> np.ndarray:
+    """All anchors of an input, in the order the detection head's outputs are flattened.
+
+    Order: level, then row, then column, then (ratio, scale) with the scale varying fastest.
+
+    Returns:
+        (A, 4) float32 ``x0, y0, x1, y1`` input pixels; anchor centres at ``(col + 0.5) * stride``.
+    """
+    shapes = []
+    for ratio in config.ratios:
+        for scale in config.scales:
+            shapes.append((1.0 / math.sqrt(ratio), math.sqrt(ratio), scale))
+    rows = []
+    for stride, size, (cells_y, cells_x) in zip(config.strides, config.sizes,
+                                                level_sizes(height, width, config.strides), strict=True):
+        half = np.array([[size * scale * w / 2.0, size * scale * h / 2.0] for w, h, scale in shapes])  # (a, 2)
+        ys, xs = np.meshgrid((np.arange(cells_y) + 0.5) * stride, (np.arange(cells_x) + 0.5) * stride, indexing="ij")
+        centres = np.stack([xs.ravel(), ys.ravel()], axis=1)[:, None, :]                               # (c, 1, 2)
+        rows.append(np.concatenate([centres - half, centres + half], axis=2).reshape(-1, 4))
+    return np.concatenate(rows).astype(np.float32)
+
+
+#: Largest log size change decoded (exp(4.135) = 62.5x), so a wild regression cannot overflow.
+_MAX_LOG_SCALE = math.log(1000.0 / 16.0)
+
+
+def decode_deltas(deltas: np.ndarray, anchors: np.ndarray) -> np.ndarray:
+    """Box regressions ``(dx, dy, dw, dh)`` relative to anchors -> boxes ``x0, y0, x1, y1``.
+
+    ``dx, dy`` move the centre by a fraction of the anchor's width and height; ``dw, dh`` are log
+    size ratios (the Faster R-CNN / RetinaNet parameterisation, unit weights).
+
+    Args:
+        deltas: (A, 4); anchors: (A, 4) ``x0, y0, x1, y1``.
+    """
+    size = anchors[:, 2:] - anchors[:, :2]
+    centre = anchors[:, :2] + size / 2.0
+    new_centre = centre + deltas[:, :2] * size
+    new_half = size * np.exp(np.minimum(deltas[:, 2:], _MAX_LOG_SCALE)) / 2.0
+    return np.concatenate([new_centre - new_half, new_centre + new_half], axis=1).astype(np.float32)
+
+
+def encode_deltas(boxes: np.ndarray, anchors: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`decode_deltas`: (A, 4) target boxes -> (A, 4) regressions."""
+    size = anchors[:, 2:] - anchors[:, :2]
+    centre = anchors[:, :2] + size / 2.0
+    box_size = np.maximum(boxes[:, 2:] - boxes[:, :2], 1e-6)
+    box_centre = boxes[:, :2] + box_size / 2.0
+    return np.concatenate([(box_centre - centre) / size, np.log(box_size / size)], axis=1).astype(np.float32)
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, max_detections: int | None = None) -> np.ndarray:
+    """Hard non-maximum suppression: indices of the kept boxes, best first.
+
+    Args:
+        boxes: (N, 4) ``x0, y0, x1, y1``; scores: (N,).
+        iou_threshold: a box overlapping a kept one by more than this is dropped.
+        max_detections: keep at most this many.
+    """
+    order = np.argsort(-np.asarray(scores), kind="stable")
+    keep: list[int] = []
+    while order.size and (max_detections is None or len(keep) < max_detections):
+        best = int(order[0])
+        keep.append(best)
+        rest = order[1:]
+        order = rest[iou(boxes[best], boxes[rest]) <= iou_threshold]
+    return np.asarray(keep, dtype=np.int64)
+
+
+def heatmap_peaks(heatmaps: np.ndarray, threshold: float, window: int = 3) -> list[np.ndarray]:
+    """Local maxima of each channel above ``threshold``, refined to sub-cell precision.
+
+    A cell is a peak when it is the maximum of its ``window`` x ``window`` neighbourhood. Its
+    position is refined by a quarter cell towards the higher neighbour on each axis (the common
+    heatmap decoding trick, which halves the quantisation error).
+
+    Args:
+        heatmaps: (K, H, W) float.
+        threshold: minimum peak value.
+
+    Returns:
+        K arrays of shape (P_k, 3): ``x, y, value`` in heatmap cells, strongest first.
+    """
+    import cv2
+
+    kernel = np.ones((window, window), np.uint8)
+    peaks = []
+    for channel in np.asarray(heatmaps, dtype=np.float32):
+        dilated = cv2.dilate(channel, kernel)
+        rows, cols = np.nonzero((channel >= dilated) & (channel > threshold))
+        values = channel[rows, cols]
+        x = cols.astype(np.float64)
+        y = rows.astype(np.float64)
+        height, width = channel.shape
+        right = channel[rows, np.minimum(cols + 1, width - 1)] - channel[rows, np.maximum(cols - 1, 0)]
+        down = channel[np.minimum(rows + 1, height - 1), cols] - channel[np.maximum(rows - 1, 0), cols]
+        x += 0.25 * np.sign(right)
+        y += 0.25 * np.sign(down)
+        order = np.argsort(-values, kind="stable")
+        peaks.append(np.stack([x[order], y[order], values[order].astype(np.float64)], axis=1).reshape(-1, 3))
+    return peaks

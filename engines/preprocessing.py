@@ -107,3 +107,17 @@ def to_image(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """Map (..., 2) input pixels back to image pixels through the inverse of the 2x3 ``matrix``."""
     inverse = cv2.invertAffineTransform(np.asarray(matrix, dtype=np.float64))
     return np.asarray(points, dtype=np.float64) @ inverse[:, :2].T + inverse[:, 2]
+
+
+def letterbox_rect(image: np.ndarray, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Fit the whole image into a ``height x width`` input keeping its aspect ratio, centred, zero padding.
+
+    Returns:
+        ``(image, matrix)``: (height, width, C) uint8 and the (2, 3) image->input affine.
+    """
+    rows, cols = image.shape[:2]
+    scale = min(width / cols, height / rows)
+    matrix = np.array([[scale, 0.0, (width - scale * cols) / 2.0], [0.0, scale, (height - scale * rows) / 2.0]])
+    warped = cv2.warpAffine(image, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                            borderValue=(0, 0, 0))
+    return warped, matrix

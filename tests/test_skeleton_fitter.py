@@ -80,3 +80,24 @@ def test_bad_input_never_crashes_or_gives_nan():
     for motion in outputs:
         assert np.isfinite(motion.world_positions).all() and np.isfinite(motion.local_rotations).all()
         assert np.allclose(np.linalg.norm(motion.local_rotations, axis=1), 1.0)
+
+
+def test_person_far_off_the_calibrated_floor_stays_finite():
+    """Sizing (metric scale from the floor, 90 frames) and the depth filter on a person floating far up and away."""
+    rng = np.random.default_rng(5)
+    kin = RigKinematics()
+    truth = kin.forward(np.concatenate([[40.0, 25.0, -60.0], np.zeros(3), kin.prior[3:]]), np.eye(3),
+                        RIG.rest_offsets).positions
+    stage3, fitted = Stage3(CAMERA), 0
+    for f in range(95):
+        pixels = CAMERA.project(truth) + rng.normal(0, 1.0, (RIG.num_joints, 2))
+        joints3d = (truth - truth[0] + rng.normal(0, 0.02, truth.shape)) @ CAMERA.R_wc  # camera axes
+        joints3d[rng.random(RIG.num_joints) < 0.1] = np.nan
+        person = Observation(RIG.name, pixels.astype(np.float32), np.full(RIG.num_joints, 0.9, np.float32),
+                             np.array([0, 0, 10, 10], np.float32), joints3d.astype(np.float32))
+        for motion in stage3.process(FrameObservations(f, f / 30, 640, 480, (person,))):
+            assert np.isfinite(motion.world_positions).all() and np.isfinite(motion.local_rotations).all()
+            assert np.isfinite(motion.root_position).all()
+            fitted += 1
+    assert fitted > 80
+    assert all(np.isfinite(stage3.rest_offsets(pid)).all() for pid in stage3.performers)

@@ -15,6 +15,8 @@ from typing import Any
 #  name         module                               factory (classmethod building from the model store)
 BACKENDS: dict[str, tuple[str, str]] = {
     "blazepose": ("mocap_app.backends.blazepose", "BlazePoseBackend.from_store"),
+    "xnect": ("mocap_app.backends.xnect", "XNectBackend.from_store"),
+    "multiposenet": ("mocap_app.backends.multiposenet", "MultiPoseNetBackend.from_store"),
 }
 DEFAULT_BACKEND = "blazepose"
 

@@ -11,7 +11,7 @@ Example:
 """
 
 from .euler import EULER_ORDERS, euler_to_matrix, matrix_to_euler, normalise_order
-from .kinematics import change_order, forward_kinematics, scale_motion
+from .kinematics import change_order, forward_kinematics, scale_motion, with_end_sites
 from .reader import parse_bvh, read_bvh
 from .rig_export import motion_from_rig, rig_skeleton
 from .skeleton import CHANNEL_NAMES, POSITION_CHANNELS, ROTATION_CHANNELS, BVHMotion, BVHSkeleton
@@ -20,5 +20,5 @@ from .writer import format_bvh, write_bvh
 __all__ = [
     "CHANNEL_NAMES", "EULER_ORDERS", "POSITION_CHANNELS", "ROTATION_CHANNELS", "BVHMotion", "BVHSkeleton",
     "change_order", "euler_to_matrix", "format_bvh", "forward_kinematics", "matrix_to_euler", "motion_from_rig",
-    "normalise_order", "parse_bvh", "read_bvh", "rig_skeleton", "scale_motion", "write_bvh",
+    "normalise_order", "parse_bvh", "read_bvh", "rig_skeleton", "scale_motion", "with_end_sites", "write_bvh",
 ]

@@ -11,6 +11,30 @@ from .euler import matrix_to_euler, normalise_order
 from .skeleton import BVHMotion, BVHSkeleton, is_rotation
 
 
+def with_end_sites(motion: BVHMotion) -> tuple[BVHMotion, dict[str, int]]:
+    """The same take with every End Site turned into a channel-less joint, so FK also places it.
+
+    Head tops, finger and toe tips exist only as End Sites in most BVH files; renderers and
+    training simulators need their positions as joints.
+
+    Returns:
+        The extended take (End Site joints appended after the original joints, named
+        ``"<parent>__end_site"``) and a map ``"<parent>/end" -> index`` of those joints.
+    """
+    skeleton = motion.skeleton
+    names, parents = list(skeleton.names), list(skeleton.parents)
+    offsets, channels = list(skeleton.offsets), list(skeleton.channels)
+    ends = {}
+    for joint, offset in sorted(skeleton.end_sites.items()):
+        ends[f"{skeleton.names[joint]}/end"] = len(names)
+        names.append(f"{skeleton.names[joint]}__end_site")
+        parents.append(joint)
+        offsets.append(offset)
+        channels.append(())
+    extended = BVHSkeleton(tuple(names), tuple(parents), np.array(offsets), tuple(channels), {})
+    return BVHMotion(extended, motion.frame_time, motion.values), ends
+
+
 def forward_kinematics(motion: BVHMotion) -> np.ndarray:
     """World position of every joint on every frame.
 

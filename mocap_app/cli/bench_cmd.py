@@ -30,7 +30,8 @@ MAX_TILES = 3
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine", default=DEFAULT_BACKEND, choices=sorted(BACKENDS), help="Stage I backend")
-    parser.add_argument("--source", required=True, help="a video file with people in it (resized to 640x480)")
+    parser.add_argument("--source",
+                        help="a video file with people in it (resized to 640x480; not for xnect, multiposenet)")
     parser.add_argument("--crop", metavar="X,Y,W,H", help="use only this region of the source (pixels)")
     parser.add_argument("--frames", type=int, default=100, help="frames to run (default 100)")
     parser.add_argument("--people", type=int, nargs="+", default=[1, 3], metavar="N",
@@ -113,6 +114,14 @@ def _run(engine: str, clip: list[np.ndarray], max_people: int, threads: int | No
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.engine == "xnect":
+        from ..evaluation.xnect_bench import run_xnect_bench
+        return run_xnect_bench(args)
+    if args.engine == "multiposenet":
+        from ..multiposenet.bench import run_bench
+        return run_bench(max(1, min(args.frames, 20)), args.threads)
+    if args.source is None:
+        raise MocapError(f"--source VIDEO is required for --engine {args.engine}.")
     if args.frames < 1 or any(n < 1 for n in args.people):
         raise MocapError("--frames and --people must be at least 1.")
     if args.tile and max(args.people) > MAX_TILES:

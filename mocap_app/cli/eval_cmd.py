@@ -2,11 +2,15 @@
 
     mocap eval fitting --bvh clip.bvh [clip2.bvh ...] [--json]
     mocap eval fitting --pair salsa/29.bvh salsa/30.bvh --source-fps 60
+    mocap eval video clips/walk [--engine blazepose] [--calibration rendered|none] [--json]
 
 ``fitting`` turns each BVH into noisy detector-like observations seen by a calibrated virtual
 camera (noise model: ``mocap_app/evaluation/synthetic_observations.py``), runs identity tracking
 and Stage III, and prints MPJPE / PA-MPJPE, acceleration error, foot skate, identity switches and
 milliseconds per performer per frame, for the fitted output and for the noisy input.
+
+``video`` runs the whole pipeline on a clip rendered by ``mocap synth`` (see
+``mocap_app/evaluation/video_eval.py`` and ``mocap_app/cli/eval_video_cmd.py``).
 """
 
 from __future__ import annotations
@@ -40,6 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     fitting.add_argument("--same-appearance", action="store_true", help="give every performer the same colours")
     fitting.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_stage3_arguments(fitting)
+    from . import eval_video_cmd
+
+    eval_video_cmd.add_parser(sub)
 
 
 def _table(report) -> str:
@@ -55,6 +62,10 @@ def _table(report) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.what == "video":
+        from . import eval_video_cmd
+
+        return eval_video_cmd.run(args)
     from ..evaluation.fitting_eval import evaluate
 
     jobs = [[path] for path in args.bvh] + ([list(args.pair)] if args.pair else [])

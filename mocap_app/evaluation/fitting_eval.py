@@ -10,7 +10,10 @@ input joints the fitter was given:
 * foot skate (cm per frame): mean horizontal motion of a foot joint between two frames in which
   the ground truth has it planted (within 5 cm of its lowest height, moving < 1 cm per frame);
   the input baseline places the noisy root-relative joints on the true root;
-* identity switches: how often the performer id covering a ground-truth performer changes;
+* identity switches: how often the performer id covering a ground-truth performer changes (per
+  frame a one-to-one assignment of outputs to performers by mean joint distance, within 0.5 m);
+  performers evaluated together (``--pair``) are placed ``PAIR_SPACING_M`` apart sideways, as two
+  clips recorded apart share one origin;
 * fitting time: milliseconds per performer per frame (wall clock of the fit, per call).
 """
 
@@ -22,21 +25,24 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 from ..fitting.camera import FitCamera
 from ..pipeline.stage3 import Stage3, Stage3Config
 from ..progress import progress
 from ..skeletons import RIG, VNECT21, map_joints
+from .metrics import accel_error as _accel_error
+from .metrics import foot_skate as _foot_skate
+from .metrics import joint_errors as _joint_errors
 from .synthetic_observations import NoiseModel, load_motion, look_at_view, make_observations
 
 #: Evaluation frame rate (webcam rate; the CMU data is resampled to it).
 EVAL_FPS = 30.0
-#: Ground-truth contact: within this height of the foot's lowest height, metres ...
-CONTACT_HEIGHT_M = 0.05
-#: ... and moving less than this per frame (horizontal), metres.
-CONTACT_STEP_M = 0.01
-_FOOT_JOINTS = RIG.indices(["LeftFoot", "RightFoot", "LeftToeBase", "RightToeBase"])
 _HUES = (2, 17, 9, 24)
+#: Mean joint distance (metres) within which an output performer covers a ground-truth one.
+OWNER_GATE_M = 0.5
+#: Lateral (x) distance between performers evaluated together, metres (see ``_evaluate``).
+PAIR_SPACING_M = 1.0
 
 
 @dataclass
@@ -62,53 +68,27 @@ class FittingReport:
     extra: dict = field(default_factory=dict)
 
 
-def _procrustes(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
-    """``pred`` (N, 3) aligned to ``gt`` by the best rotation, scale and translation."""
-    mp, mg = pred.mean(axis=0), gt.mean(axis=0)
-    p, g = pred - mp, gt - mg
-    u, s, vt = np.linalg.svd(p.T @ g)
-    d = np.sign(np.linalg.det(u @ vt)) or 1.0
-    s[-1] *= d
-    u[:, -1] *= d
-    rotation = u @ vt
-    scale = s.sum() / max((p**2).sum(), 1e-12)
-    return scale * p @ rotation + mg
+def _owners(fitted: dict[int, np.ndarray], gt_rig: list[np.ndarray], count: int) -> np.ndarray:
+    """(performers, frames) output id covering each ground-truth performer, -1 where none does.
 
-
-def _joint_errors(pred: np.ndarray, gt: np.ndarray) -> tuple[list[float], list[float]]:
-    """Per-frame MPJPE and PA-MPJPE (metres) of root-relative (F, J, 3) arrays (NaN joints skipped)."""
-    mp, pa = [], []
-    for p, g in zip(pred, gt, strict=True):
-        ok = np.isfinite(p).all(axis=1) & np.isfinite(g).all(axis=1)
-        if ok.sum() < 4:
-            continue
-        mp.append(float(np.linalg.norm(p[ok] - g[ok], axis=1).mean()))
-        pa.append(float(np.linalg.norm(_procrustes(p[ok], g[ok]) - g[ok], axis=1).mean()))
-    return mp, pa
-
-
-def _accel_error(pred: np.ndarray, gt: np.ndarray) -> float:
-    accel_p = pred[2:] - 2 * pred[1:-1] + pred[:-2]
-    accel_g = gt[2:] - 2 * gt[1:-1] + gt[:-2]
-    err = np.linalg.norm(accel_p - accel_g, axis=-1)
-    return float(np.nanmean(err)) if np.isfinite(err).any() else float("nan")
-
-
-def _foot_skate(est: np.ndarray, gt: np.ndarray) -> float:
-    """Mean horizontal step (metres/frame) of feet in ground-truth contact; (F, J, 3) world arrays."""
-    steps = []
-    for joint in _FOOT_JOINTS:
-        g = gt[:, joint]
-        if not np.isfinite(g).all():
-            continue
-        low = np.nanpercentile(g[:, 1], 2.0)
-        gt_step = np.linalg.norm(np.diff(g[:, [0, 2]], axis=0), axis=1)
-        low_enough = g[:, 1] < low + CONTACT_HEIGHT_M
-        planted = low_enough[1:] & low_enough[:-1] & (gt_step < CONTACT_STEP_M)
-        est_step = np.linalg.norm(np.diff(est[:, joint][:, [0, 2]], axis=0), axis=1)
-        steps.append(est_step[planted & np.isfinite(est_step)])
-    pooled = np.concatenate(steps) if steps else np.array([])
-    return float(pooled.mean()) if len(pooled) else float("nan")
+    Per frame a one-to-one assignment (Hungarian) minimising the mean world distance over *all*
+    joints, within ``OWNER_GATE_M``: partners' roots can nearly coincide where their paths cross,
+    and "the nearest root" would then hand one output to both, or swap them, without any identity
+    switch in the output.
+    """
+    ids = sorted(fitted)
+    owner = np.full((len(gt_rig), count), -1)
+    if not ids:
+        return owner
+    estimates = np.stack([fitted[pid] for pid in ids])  # (I, F, J, 3)
+    for f in range(count):
+        distance = np.linalg.norm(estimates[None, :, f] - np.stack([g[f] for g in gt_rig])[:, None], axis=-1)
+        cost = np.nanmean(distance, axis=-1)  # (performers, ids); NaN where an id has no pose
+        rows, cols = linear_sum_assignment(np.where(np.isfinite(cost), cost, 1e9))
+        for row, col in zip(rows, cols, strict=True):
+            if cost[row, col] < OWNER_GATE_M:
+                owner[row, f] = ids[col]
+    return owner
 
 
 def evaluate(*args, **kwargs) -> FittingReport:
@@ -126,6 +106,10 @@ def _evaluate(bvh_paths: list[Path], config: Stage3Config | None = None, noise: 
     gts = [load_motion(p, EVAL_FPS, source_fps, max_frames) for p in bvh_paths]
     count = min(len(g) for g in gts)
     gts = [g[:count] for g in gts]
+    # Clips recorded apart (e.g. ACRNN salsa 29 and 30) share one origin; place them side by side
+    # like two people dancing together, so their paths can cross but do not coincide.
+    for k, g in enumerate(gts):
+        g[..., 0] += (k - (len(gts) - 1) / 2.0) * PAIR_SPACING_M
     centre = np.mean([np.nanmean(g[:, VNECT21.index("pelvis")], axis=0) for g in gts], axis=0)
     view = look_at_view(centre)
     hues = [_HUES[0]] * len(gts) if same_appearance else list(_HUES[: len(gts)])
@@ -141,16 +125,7 @@ def _evaluate(bvh_paths: list[Path], config: Stage3Config | None = None, noise: 
         fit_ms.extend(stage3.fit_ms.values())
     gt_rig = [map_joints(g, VNECT21.name, RIG.name) for g in gts]
     noisy_rig = [map_joints(n, VNECT21.name, RIG.name) for n in noisy]
-    # Which output id covers each ground-truth performer on each frame: nearest root.
-    owner = np.full((len(gts), count), -1)
-    for f in range(count):
-        for k, g in enumerate(gt_rig):
-            best, best_d = -1, 0.5
-            for pid, est in fitted.items():
-                d = np.linalg.norm(est[f, 0] - g[f, 0])
-                if np.isfinite(d) and d < best_d:
-                    best, best_d = pid, d
-            owner[k, f] = best
+    owner = _owners(fitted, gt_rig, count)
     switches = 0
     mp, pa, imp, ipa, acc, iacc, skate, iskate, gskate, root_err, per_joint = ([] for _ in range(11))
     for k, g in enumerate(gt_rig):

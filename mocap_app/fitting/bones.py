@@ -6,6 +6,11 @@ calibrated floor, otherwise the default height: XNect's "all persons share one h
 measured *segment* is a pair of observed rig joints; the rest offsets on the rig chain between
 them are scaled together, left and right averaged (people are near symmetric and it halves the
 noise). Segments that are never observed keep the rig's proportions.
+
+Lengths alone cannot move a joint sideways, so the two rigid "girdles" get their full shape from
+the observations (:func:`girdle_shape`): where the hip joints sit relative to the pelvis joint
+(CMU skeletons: 10 cm below it, DAZ: 3 cm above, the rig: 5 cm below) and the shoulder joints
+relative to the neck. Otherwise even perfect input would leave those joints centimetres off.
 """
 
 from __future__ import annotations
@@ -103,9 +108,66 @@ def estimate_offsets(samples: np.ndarray | None, height_m: float) -> np.ndarray:
                 offsets[idx, 0] = RIG.rest_offsets[idx, 0] * factor
             else:
                 offsets[idx] = RIG.rest_offsets[idx] * factor
+    if samples is not None and len(samples):
+        _apply_girdles(offsets, np.asarray(samples, dtype=np.float64), overall)
     offsets *= height_m / rig_height(offsets)
     offsets[0] = RIG.rest_offsets[0] * height_m / RIG_REST_HEIGHT_M
     return offsets
+
+
+def girdle_shape(samples: np.ndarray, centre: str, left: str, right: str) -> np.ndarray | None:
+    """Median shape of a left/right joint pair around a centre joint, in the body's own frame.
+
+    The frame of each sample: x from the right joint to the left one, y the body's up (``Neck -
+    Hips``) made perpendicular to x, z = x cross y (forward). Rigid "girdles" (the pelvis: Hips and
+    both hip joints; the shoulder line: Neck and both shoulder joints) have a fixed shape there,
+    which segment lengths alone cannot express: CMU skeletons put the hip joints 10 cm below the
+    pelvis joint, DAZ ones 3 cm above it, the rig 5 cm below.
+
+    Args:
+        samples: (N, J, 3) rig-joint positions (NaN = missing).
+        centre, left, right: rig joint names.
+
+    Returns:
+        (3,) ``(half_width, drop, forward)``: half the left-right distance, how far the pair's
+        midpoint lies below the centre and in front of it, in the samples' units; ``None`` when
+        fewer than ``MIN_SAMPLES`` frames show all of the joints.
+    """
+    c, lft, rgt = (samples[:, RIG.index(name)] for name in (centre, left, right))
+    up = samples[:, RIG.index("Neck")] - samples[:, RIG.index("Hips")]
+    ok = np.isfinite(np.concatenate([c, lft, rgt, up], axis=1)).all(axis=1)
+    if ok.sum() < MIN_SAMPLES:
+        return None
+    c, lft, rgt, up = c[ok], lft[ok], rgt[ok], up[ok]
+    x = lft - rgt
+    x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)
+    y = up - np.sum(up * x, axis=1, keepdims=True) * x
+    y /= np.maximum(np.linalg.norm(y, axis=1, keepdims=True), 1e-9)
+    z = np.cross(x, y)
+    mid = 0.5 * (lft + rgt) - c
+    return np.array([np.median(0.5 * np.linalg.norm(lft - rgt, axis=1)), np.median(-np.sum(mid * y, axis=1)),
+                     np.median(np.sum(mid * z, axis=1))])
+
+
+def _apply_girdles(offsets: np.ndarray, samples: np.ndarray, unit: float) -> None:
+    """Set the hip joints' and shoulders' rest offsets (in place) to the observed girdle shapes.
+
+    ``unit`` is the samples' length per rig length (their median segment ratio).
+    """
+    pelvis = girdle_shape(samples, "Hips", "LeftUpLeg", "RightUpLeg")
+    if pelvis is not None:
+        half_width, drop, forward = pelvis / unit
+        offsets[RIG.index("LeftUpLeg")] = (half_width, -drop, forward)
+        offsets[RIG.index("RightUpLeg")] = (-half_width, -drop, forward)
+    shoulders = girdle_shape(samples, "Neck", "LeftArm", "RightArm")
+    if shoulders is not None:
+        half_width, drop, forward = shoulders / unit
+        neck = offsets[RIG.index("Neck")]
+        for side, sign in (("Left", 1.0), ("Right", -1.0)):
+            clavicle = offsets[RIG.index(side + "Shoulder")]
+            inner = float(np.clip(abs(clavicle[0]), 0.0, 0.5 * half_width))
+            offsets[RIG.index(side + "Shoulder")] = (sign * inner, neck[1] - drop, neck[2] + forward)
+            offsets[RIG.index(side + "Arm")] = (sign * (half_width - inner), 0.0, 0.0)
 
 
 def skeleton_scale_ratio(samples: np.ndarray, offsets: np.ndarray) -> float:

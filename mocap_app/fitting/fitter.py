@@ -4,15 +4,21 @@ Levenberg-Marquardt (pyceres) over one vectorised cost function (:class:`~.resid
 warm-started from the previous frame. The first frame of a performer is initialised from the
 observation (root orientation by Kabsch alignment of the torso when 3D is given, else the two
 facing directions tried; depth from the body's size in pixels) and solved with more iterations.
+A later fit whose 3D misfit shows it lost the pose (e.g. facing backwards) is re-initialised the
+same way.
 
-Foot contact (beyond XNect): after each solve, a foot joint that is within a few centimetres of
-the floor and nearly still is pinned where it is; the next frames pull it back to that anchor
-until the observations move it away by more than a release distance. This is what removes foot
-sliding without freezing steps.
+Depth (beyond XNect): after each solve the root is moved along its viewing ray to an alpha-beta
+filtered depth, measured from the fitted pose's own reprojection (:mod:`.depth`).
+
+Foot contact (beyond XNect): after each solve, an observed foot joint that is low and slow is
+pinned where it is; the next frames pull it back to that anchor until the observations alone
+(never the pinned fit) move it away by more than a release distance or lift it. This is what
+removes most foot sliding without freezing steps.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import deque
 from dataclasses import dataclass, field
@@ -24,6 +30,7 @@ from scipy.spatial.transform import Rotation
 from ..skeletons import RIG
 from ..skeletons.kinematic import FOOT_JOINTS
 from .camera import FitCamera
+from .depth import MIN_SMOOTHED_DEPTH_M, DepthSmoothing, reprojecting_root
 from .kinematics import NUM_PARAMS, ROOT_DOFS, RigKinematics, elementary_rotations
 from .residuals import FitWeights, FrameTargets, PoseCost
 
@@ -35,6 +42,8 @@ _FEET = RIG.indices(list(FOOT_JOINTS))
 MIN_VISIBLE_JOINTS = 5
 #: Confidence below which a joint counts as not seen.
 VISIBLE_CONFIDENCE = 0.1
+#: Mean 3D misfit (metres) above which a warm-started fit is taken to have lost the pose.
+LOST_POSE_M = 0.15
 #: Frames of foot heights kept to estimate the floor when it is not calibrated.
 FLOOR_HISTORY = 90
 
@@ -46,12 +55,17 @@ class ContactConfig:
     Attributes:
         height_m: at most this far above its standing height over the floor.
         speed_mps: horizontal speed below which it may be planted.
-        release_m: the observations must move it this far from its anchor to lift it again.
+        release_m: the observations must move it this far (horizontally in 3D, or in 2D at the
+            performer's depth) from its anchor to lift it again.
+        lift_m: ... or put it this far above its standing height over the floor.
+        smoothing: weight of the previous frames in the observed feet (exponential smoothing).
     """
 
-    height_m: float = 0.05
-    speed_mps: float = 0.35
+    height_m: float = 0.08
+    speed_mps: float = 1.0
     release_m: float = 0.06
+    lift_m: float = 0.1
+    smoothing: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -63,12 +77,14 @@ class FitConfig:
         max_iterations: LM iterations per frame (warm-started).
         init_iterations: LM iterations on a performer's first frame.
         contact: foot contact thresholds; ``None`` disables the foot pin.
+        depth: root depth filter; ``None`` disables it.
     """
 
     weights: FitWeights = field(default_factory=FitWeights)
-    max_iterations: int = 5
+    max_iterations: int = 3
     init_iterations: int = 40
     contact: ContactConfig | None = field(default_factory=ContactConfig)
+    depth: DepthSmoothing | None = field(default_factory=DepthSmoothing)
 
 
 @dataclass(frozen=True)
@@ -126,8 +142,12 @@ class PerformerFit:
         param_velocity: (P,) smoothed parameter change per second (warm start extrapolation).
         time: time of the last fit, seconds.
         root_depth: camera depth of the root at the last fit, metres.
+        filtered_depth: the depth filter's root depth, metres (``None`` before the first fit).
+        depth_velocity: its rate of change, metres per second.
         in_contact: (F,) planted feet; ``anchors`` (F, 3) where.
         floor_samples: recent lowest-foot heights, for an uncalibrated floor.
+        seen_feet: (F, 3) smoothed observed foot positions, ``None`` before the first fit.
+        standing: (offsets, (F,) standing heights of the foot joints) cache.
     """
 
     offsets: np.ndarray
@@ -138,9 +158,13 @@ class PerformerFit:
     param_velocity: np.ndarray = field(default_factory=lambda: np.zeros(NUM_PARAMS))
     time: float = 0.0
     root_depth: float = 3.0
+    filtered_depth: float | None = None
+    depth_velocity: float = 0.0
     in_contact: np.ndarray = field(default_factory=lambda: np.zeros(len(FOOT_JOINTS), dtype=bool))
     anchors: np.ndarray = field(default_factory=lambda: np.zeros((len(FOOT_JOINTS), 3)))
     floor_samples: deque = field(default_factory=lambda: deque(maxlen=FLOOR_HISTORY))
+    seen_feet: np.ndarray | None = None
+    standing: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def params_from_state(root_position: np.ndarray, root_rotation: np.ndarray,
@@ -164,6 +188,21 @@ def _kabsch(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     u, _, vt = np.linalg.svd(target.T @ source)
     d = np.sign(np.linalg.det(u @ vt)) or 1.0
     return u @ np.diag([1.0, 1.0, d]) @ vt
+
+
+def _cost_value(cost: PoseCost, params: np.ndarray) -> float:
+    """Ceres' cost (half the squared residual norm) of ``params``."""
+    residuals, _ = cost.residuals_and_jacobian(params, jacobian=False)
+    return 0.5 * float(residuals @ residuals) if np.isfinite(residuals).all() else np.inf
+
+
+def _misfit_3d(positions: np.ndarray, obs: RigObservation) -> float:
+    """Mean distance (metres) of fitted (J, 3) joints, root-relative, from the observed 3D (0 without 3D)."""
+    if obs.joints3d is None:
+        return 0.0
+    distance = np.linalg.norm(positions - positions[0] - obs.joints3d, axis=1)
+    distance = distance[np.isfinite(distance)]
+    return float(distance.mean()) if len(distance) else 0.0
 
 
 class SkeletonFitter:
@@ -233,6 +272,32 @@ class SkeletonFitter:
             prev_root_depth=state.root_depth if state.positions is not None else None, dt=dt,
             foot_joints=_FEET, foot_anchors=state.anchors, foot_weights=feet_w)
 
+    def _restart(self, state: PerformerFit, obs: RigObservation, camera: FitCamera, targets: FrameTargets,
+                 solution: np.ndarray, anchor: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+        """Re-initialise a fit that lost the pose (e.g. turned the wrong way), like a first frame.
+
+        The warm-started solve can stay in a wrong basin (a body facing backwards fits the 2D
+        almost as well). The restarts start from the observation's torso orientation at the
+        current place; the temporal terms are left out of the comparison (they favour staying
+        wrong), and the warm-started solution is kept unless a restart explains the frame better.
+
+        Returns:
+            (solution, anchor, whether a restart won).
+        """
+        free = dataclasses.replace(targets, prev_positions=None, prev_root_depth=None, foot_weights=np.zeros_like(
+            targets.foot_weights))
+        best = (solution, anchor, _cost_value(PoseCost(self.kin, self.config.weights, free, anchor, state.offsets),
+                                              solution), False)
+        for rotation in self._initial_rotations(obs, camera):
+            params, new_anchor = params_from_state(solution[:3], rotation, self.kin.prior[3:])
+            candidate, value = self._solve(PoseCost(self.kin, self.config.weights, free, new_anchor, state.offsets),
+                                           params, self.config.init_iterations)
+            if np.isfinite(candidate).all() and value < best[2]:
+                best = (candidate, new_anchor, value, True)
+        if best[3]:
+            logger.debug("pose lost; re-initialised from the observation")
+        return best[0], best[1], best[3]
+
     def _solve(self, cost: PoseCost, params: np.ndarray, iterations: int) -> tuple[np.ndarray, float]:
         x = params.copy()
         problem = pyceres.Problem()
@@ -249,7 +314,7 @@ class SkeletonFitter:
             The pose, or ``None`` for a performer never fitted whose first frame shows too little.
             A later frame that shows too little returns the previous pose with ``fitted=False``.
         """
-        first = state.positions is None
+        first, restarted, pose = state.positions is None, False, None
         if obs.visible() < MIN_VISIBLE_JOINTS:
             return None if first else self._result(state, fitted=False)
         dt = float(np.clip(time - state.time, 1e-3, 1.0)) if not first else 1.0 / 30.0
@@ -266,57 +331,122 @@ class SkeletonFitter:
             solution, anchor = best[0], best[1]
         else:
             anchor = state.anchor
-            cost = PoseCost(self.kin, self.config.weights, self._targets(state, obs, camera, dt), anchor, state.offsets)
+            targets = self._targets(state, obs, camera, dt)
+            cost = PoseCost(self.kin, self.config.weights, targets, anchor, state.offsets)
             start = state.params + state.param_velocity * dt  # constant-velocity warm start
             start[3:ROOT_DOFS] = 0.0
             solution, _ = self._solve(cost, start, self.config.max_iterations)
+            if np.isfinite(solution).all():
+                pose = self.kin.forward(solution, anchor, state.offsets)
+                if _misfit_3d(pose.positions, obs) > LOST_POSE_M:
+                    solution, anchor, restarted = self._restart(state, obs, camera, targets, solution, anchor)
         if not np.isfinite(solution).all():
             logger.debug("fit diverged; holding the previous pose")
             return None if first else self._result(state, fitted=False)
         root, rotation, angles = state_from_params(solution, anchor)
         previous_params = state.params
         state.params, state.anchor = params_from_state(root, rotation, angles)
-        if not first:
+        if restarted:  # the jump to the new basin is no motion: forget the velocities and the pins
+            state.param_velocity[:] = 0.0
+            state.in_contact[:] = False
+        elif not first:
             velocity = (state.params - previous_params) / dt
             velocity[3:ROOT_DOFS] = 0.0
             state.param_velocity = 0.5 * velocity + 0.5 * state.param_velocity
-        pose = self.kin.forward(state.params, state.anchor, state.offsets)
+        if pose is None or restarted:  # (the same pose as the solution's: only the anchor was re-packed)
+            pose = self.kin.forward(state.params, state.anchor, state.offsets)
+        correction = np.zeros(3)
+        if self.config.depth is not None:
+            correction = self._depth_correction(state, pose.positions, obs, camera, dt)
+            if not state.in_contact.any():  # planted feet hold the body; the correction goes to new anchors
+                state.params[:3] += correction
+                pose = dataclasses.replace(pose, positions=pose.positions + correction)
+                correction = np.zeros(3)
         if not first:
-            state.velocity = (pose.positions - state.positions) / dt
-        previous = state.positions
+            state.velocity = np.zeros_like(pose.positions) if restarted else (pose.positions - state.positions) / dt
         state.positions, state.time = pose.positions, time
         state.root_depth = float(camera.to_camera(pose.positions[0])[2])
         if self.config.contact is not None:
-            self._update_contacts(state, previous, obs, camera, dt)
+            self._update_contacts(state, obs, camera, dt, correction)
         return self._result(state, fitted=True, pose=pose)
+
+    def _depth_correction(self, state: PerformerFit, positions: np.ndarray, obs: RigObservation,
+                          camera: FitCamera, dt: float) -> np.ndarray:
+        """(3,) world translation that brings the fitted body to the filtered depth (updates the filter).
+
+        The depth measurement is the body's own: the translation that best reprojects the fitted
+        root-relative pose onto the 2D joints (linear least squares, two Cauchy reweightings), so
+        planted feet, which hold the fit in place, cannot bias it.
+        """
+        config = self.config.depth
+        measured_root = reprojecting_root(positions - positions[0], obs.joints2d, obs.confidence2d, camera)
+        current = float(camera.to_camera(positions[0])[2])
+        if measured_root is None or current <= MIN_SMOOTHED_DEPTH_M:
+            return np.zeros(3)
+        measured = float(camera.to_camera(measured_root)[2])
+        if state.filtered_depth is None:  # (re)start at the body's own depth, unless it is implausibly far off
+            state.filtered_depth = measured if abs(measured - current) < config.reset_m else current
+            state.depth_velocity = 0.0
+        predicted = state.filtered_depth + state.depth_velocity * dt
+        innovation = measured - predicted
+        if abs(innovation) > config.reset_m:
+            state.filtered_depth, state.depth_velocity = measured, 0.0
+        else:
+            state.filtered_depth = predicted + config.alpha * innovation
+            state.depth_velocity += config.beta * innovation / dt
+        return camera.R_wc @ (camera.to_camera(positions[0]) * (state.filtered_depth / current - 1.0))
 
     # Contacts -------------------------------------------------------------------------------
     def _standing_heights(self, state: PerformerFit) -> np.ndarray:
-        rest = self.kin.forward(self.kin.zero_params(), np.eye(3), state.offsets).positions
-        return rest[_FEET, 1] - rest[:, 1].min()
+        """(F,) heights of the foot joints over the floor in the rest pose, metres (cached per skeleton)."""
+        if state.standing is None or state.standing[0] is not state.offsets:
+            rest = self.kin.forward(self.kin.zero_params(), np.eye(3), state.offsets).positions
+            state.standing = (state.offsets, rest[_FEET, 1] - rest[:, 1].min())
+        return state.standing[1]
 
-    def _update_contacts(self, state: PerformerFit, previous: np.ndarray | None, obs: RigObservation,
-                         camera: FitCamera, dt: float) -> None:
+    def _update_contacts(self, state: PerformerFit, obs: RigObservation, camera: FitCamera, dt: float,
+                         correction: np.ndarray) -> None:
+        """Plant or lift each foot joint after a solve, on the evidence of the observations alone.
+
+        The *observed* foot is the fitted root plus the root-relative 3D observation (or the
+        fitted foot where there is no 3D), smoothed over a few frames (``smoothing``) because a
+        detector's foot jitters by centimetres. A free foot joint is planted where the fit has it
+        when the observed foot is low (within ``height_m`` of its standing height over the floor)
+        and slow; a planted one is lifted when the observed foot (or its 2D detection, at the
+        performer's depth) is ``release_m`` away from the anchor, or has risen by ``lift_m``.
+        Never the pinned fit itself: it would hold its own pin. ``correction`` (3,) is the depth
+        filter's pending translation of the body (held back while a foot is planted); new anchors
+        and the observed feet include it, so successive steps do not ratchet the body along the
+        viewing ray.
+        """
         config = self.config.contact
         feet = state.positions[_FEET]
-        clearance = feet[:, 1] - self._standing_heights(state)
+        standing = self._standing_heights(state)
+        seen = feet + correction
+        if obs.joints3d is not None:
+            seen = np.where(np.isfinite(obs.joints3d[_FEET]), state.positions[0] + correction + obs.joints3d[_FEET],
+                            seen)
+        previous = state.seen_feet
+        state.seen_feet = seen if previous is None else config.smoothing * previous + (1 - config.smoothing) * seen
+        clearance = state.seen_feet[:, 1] - standing
         state.floor_samples.append(float(clearance.min()))
-        floor = 0.0 if camera.has_floor else float(np.median(state.floor_samples))
-        height = clearance - floor
-        speed = np.zeros(len(_FEET)) if previous is None else np.linalg.norm(
-            (feet - previous[_FEET])[:, [0, 2]], axis=1) / dt
+        height = clearance - (0.0 if camera.has_floor else float(np.median(state.floor_samples)))
+        speed = np.full(len(_FEET), np.inf) if previous is None else np.linalg.norm(
+            (state.seen_feet - previous)[:, [0, 2]], axis=1) / dt
         pixel_to_m = state.root_depth / camera.K[0, 0]
-        seen = obs.joints2d[_FEET]
+        seen2d = obs.joints2d[_FEET]
+        # Only joints the observations show can be planted: nothing could ever lift the others.
+        observed = np.isfinite(seen2d).all(axis=1) & (np.nan_to_num(obs.confidence2d[_FEET]) >= VISIBLE_CONFIDENCE)
         for k in range(len(_FEET)):
             if state.in_contact[k]:
-                moved = 0.0
-                if np.isfinite(seen[k]).all() and obs.confidence2d[_FEET[k]] >= VISIBLE_CONFIDENCE:
-                    moved = float(np.linalg.norm(camera.project(state.anchors[k]) - seen[k])) * pixel_to_m
-                if moved > config.release_m or height[k] > 2.0 * config.height_m:
+                moved = float(np.linalg.norm((state.seen_feet[k] - state.anchors[k])[[0, 2]]))
+                if observed[k]:
+                    moved = max(moved, float(np.linalg.norm(camera.project(state.anchors[k]) - seen2d[k])) * pixel_to_m)
+                if moved > config.release_m or height[k] > config.lift_m:
                     state.in_contact[k] = False
-            elif height[k] < config.height_m and speed[k] < config.speed_mps:
+            elif height[k] < config.height_m and speed[k] < config.speed_mps and observed[k]:
                 state.in_contact[k] = True
-                state.anchors[k] = feet[k]
+                state.anchors[k] = feet[k] + correction
 
     def _result(self, state: PerformerFit, fitted: bool, pose=None) -> FitResult:
         if pose is None:

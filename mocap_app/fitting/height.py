@@ -29,6 +29,11 @@ _FLOOR_Y = _REST[:, 1].min() - 0.01  # soles are about 1 cm under the toe joints
 #: Fraction of the standing height at which the rig's ankle and head joints sit.
 ANKLE_FRACTION = float((_REST[RIG.index("LeftFoot"), 1] - _FLOOR_Y) / RIG_REST_HEIGHT_M)
 HEAD_FRACTION = float((_REST[RIG.index(_HEAD), 1] - _FLOOR_Y) / RIG_REST_HEIGHT_M)
+_FOOT_JOINTS = tuple(RIG.indices(["LeftFoot", "RightFoot", "LeftToeBase", "RightToeBase"]))
+#: Standing height of each of ``_FOOT_JOINTS`` above the floor, as a fraction of the body height.
+_FOOT_FRACTIONS = (_REST[list(_FOOT_JOINTS), 1] - _FLOOR_Y) / RIG_REST_HEIGHT_M
+#: Weight of the "lowest foot on the floor" row against one joint's projection rows.
+FLOOR_ROW_WEIGHT = 10.0
 
 
 def _ray_plane(origin: np.ndarray, direction: np.ndarray, point: np.ndarray, normal: np.ndarray) -> np.ndarray | None:
@@ -78,45 +83,45 @@ def measure_height(joints2d: np.ndarray, confidence: np.ndarray, camera: FitCame
 
 def measure_metric_scale(joints2d: np.ndarray, confidence: np.ndarray, joints3d: np.ndarray,
                          camera: FitCamera, default_height_m: float) -> float | None:
-    """Metres per unit of a root-relative 3D observation, from the foot ray and head billboard.
+    """Metres per unit of a root-relative 3D observation, from its 2D projection and the floor.
 
-    The billboard of :func:`measure_height` is intersected with the rays of *every* seen joint;
-    the heights found there, compared with the same joints' heights in the 3D observation (both
-    measured from the ankles), give the 3D's scale. More robust than the head alone, and
-    independent of where a detector puts its "head" keypoint.
+    A monocular view fixes a 3D pose only up to a scaling about the camera centre; the floor breaks
+    that tie. The pose ``X`` (root-relative, world axes) is placed at ``T + s X``, and the four
+    unknowns ``(T, s)`` are solved *linearly* (least squares) from every seen joint's projection
+    (``(a_i r_3 - r_k) . (T + s X_i - C) = 0`` for the normalised image coordinates ``a_i``) and one
+    floor row: the lowest foot joint (ankle or toe, after subtracting its standing height) rests
+    on ``y = 0``. Using every joint makes it far less biased than a head-height billboard.
 
     Args:
         joints2d, confidence: (J, 2) undistorted rig-joint pixels and (J,) confidences.
         joints3d: (J, 3) root-relative rig joints, world axes (NaN = missing).
         camera: must have a calibrated floor, else ``None`` is returned.
-        default_height_m: used for the ankles' height above the floor.
+        default_height_m: scales the foot joints' standing heights above the floor.
+
+    Returns:
+        The scale ``s``, or ``None`` when too little is seen or the result is implausible.
     """
     if not camera.has_floor:
         return None
     conf = np.nan_to_num(confidence)
-    feet = [RIG.index(name) for name in _FEET if conf[RIG.index(name)] >= MIN_CONFIDENCE]
-    if not feet or not np.isfinite(joints2d[feet]).all() or not np.isfinite(joints3d[feet]).all():
+    seen = (conf >= MIN_CONFIDENCE) & np.isfinite(joints2d).all(axis=1) & np.isfinite(joints3d).all(axis=1)
+    feet = [k for k, j in enumerate(_FOOT_JOINTS) if np.isfinite(joints3d[j]).all()]
+    if seen.sum() < 4 or not feet:
         return None
-    up = np.array([0.0, 1.0, 0.0])
-    ankle_y = ANKLE_FRACTION * default_height_m
-    ground = _ray_plane(camera.t_wc, camera.rays(joints2d[feet].mean(axis=0)), np.array([0.0, ankle_y, 0.0]), up)
-    if ground is None:
-        return None
-    facing = camera.t_wc - ground
-    facing[1] = 0.0
-    if np.linalg.norm(facing) < 1e-6:
-        return None
-    normal = facing / np.linalg.norm(facing)
-    base_3d = joints3d[feet, 1].mean()
-    ratios = []
-    for joint in range(RIG.num_joints):
-        rise_3d = joints3d[joint, 1] - base_3d
-        if conf[joint] < MIN_CONFIDENCE or not np.isfinite(joints2d[joint]).all() or not rise_3d > 0.3 * 0.5:
-            continue
-        point = _ray_plane(camera.t_wc, camera.rays(joints2d[joint]), ground, normal)
-        if point is not None:
-            ratios.append((point[1] - ankle_y) / rise_3d)
-    if len(ratios) < 3:
-        return None
-    scale = float(np.median(ratios))
-    return scale if 0.2 < scale < 5.0 else None
+    R_cw = camera.R_wc.T
+    norm = (joints2d[seen] - camera.K[:2, 2]) / camera.K[[0, 1], [0, 1]]  # (N, 2) normalised coordinates
+    rows = norm[:, :, None] * R_cw[2][None, None, :] - R_cw[:2][None, :, :]  # (N, 2, 3)
+    weight = np.sqrt(conf[seen])[:, None, None]
+    rows = (rows * weight).reshape(-1, 3)
+    points = np.repeat(joints3d[seen], 2, axis=0)
+    A = np.concatenate([rows, np.einsum("nk,nk->n", rows, points)[:, None]], axis=1)
+    b = rows @ camera.t_wc
+    # The support point: the foot joint lowest relative to its own standing height.
+    standing = _FOOT_FRACTIONS[feet] * default_height_m
+    lowest = int(np.argmin(joints3d[np.array(_FOOT_JOINTS)[feet], 1] - standing))
+    floor_row = np.array([0.0, 1.0, 0.0, joints3d[_FOOT_JOINTS[feet[lowest]], 1]])
+    A = np.vstack([A, FLOOR_ROW_WEIGHT * floor_row])
+    b = np.append(b, FLOOR_ROW_WEIGHT * standing[lowest])
+    solution, *_ = np.linalg.lstsq(A, b, rcond=None)
+    scale = float(solution[3])
+    return scale if np.isfinite(scale) and 0.2 < scale < 5.0 else None

@@ -109,6 +109,18 @@ class RigKinematics:
         self._slots = [(dofs, self.dof_joint[dofs]) for dofs in
                        (np.flatnonzero(self.dof_slot == k) for k in range(self.dof_slot.max() + 1))]
         self._identity = np.broadcast_to(np.eye(3), (self.num_joints, 3, 3)).copy()
+        # Flat positions of cos / -sin / +sin in the (D, 3, 3) elementary rotations, and their template.
+        count = len(self.dof_axis)
+        first, second = (self.dof_axis + 1) % 3, (self.dof_axis + 2) % 3
+        base = 9 * np.arange(count)
+        self._cos_at = np.concatenate([base + 4 * first, base + 4 * second])
+        self._cos_of = np.concatenate([np.arange(count)] * 2)
+        self._neg_sin_at = base + 3 * first + second
+        self._sin_at = base + 3 * second + first
+        self._elementary_template = np.zeros(9 * count)
+        self._elementary_template[base + 4 * self.dof_axis] = 1.0
+        # Per tree level: (joints, parents) for composing [rotation | offset] 3x4 blocks.
+        self._num_dofs = count
         self._dof_parent = np.maximum(self.parents[self.dof_joint], 0)
         self._root_dofs = self.dof_joint == 0
         self._dof_range = np.arange(len(self.dof_joint))
@@ -128,33 +140,41 @@ class RigKinematics:
             jacobian: also compute d positions / d params.
         """
         angles = np.asarray(params[3:], dtype=np.float64)
-        elementary = elementary_rotations(self.dof_axis, angles)  # (D, 3, 3)
+        flat = self._elementary_template.copy()
+        cos, sin = np.cos(angles), np.sin(angles)
+        flat[self._cos_at] = cos[self._cos_of]
+        flat[self._neg_sin_at] = -sin
+        flat[self._sin_at] = sin
+        elementary = flat.reshape(self._num_dofs, 3, 3)
         local = self._identity.copy()
         local[0] = anchor
         frames = np.empty_like(elementary)  # frame each DOF's axis is expressed in (parent side)
         for slot_dofs, joints in self._slots:
             frames[slot_dofs] = local[joints]
             local[joints] = local[joints] @ elementary[slot_dofs]
+        # [rotation | offset] blocks: one matmul per tree level gives world rotations and positions.
+        blocks = np.concatenate([local, np.asarray(offsets, dtype=np.float64)[:, :, None]], axis=2)  # (J, 3, 4)
         world = np.empty_like(local)
         positions = np.empty((self.num_joints, 3))
         world[0] = local[0]
         positions[0] = params[:3]
-        offsets_col = np.asarray(offsets, dtype=np.float64)[:, :, None]
         for level, parent in self._levels:
-            parent_world = world[parent]
-            world[level] = parent_world @ local[level]
-            positions[level] = positions[parent] + (parent_world @ offsets_col[level])[:, :, 0]
+            out = world[parent] @ blocks[level]
+            world[level] = out[:, :, :3]
+            positions[level] = positions[parent] + out[:, :, 3]
         jac = None
         if jacobian:
             parent_world = world[self._dof_parent]
             parent_world[self._root_dofs] = np.eye(3)
             axes = (parent_world @ frames)[self._dof_range, :, self.dof_axis]  # (D, 3) world axes
-            skew_t = np.zeros((len(axes), 3, 3))  # rows @ skew_t == cross(axis, rows)
-            skew_t[:, 1, 0], skew_t[:, 2, 0] = -axes[:, 2], axes[:, 1]
-            skew_t[:, 0, 1], skew_t[:, 2, 1] = axes[:, 2], -axes[:, 0]
-            skew_t[:, 0, 2], skew_t[:, 1, 2] = -axes[:, 1], axes[:, 0]
             lever = positions[None, :, :] - positions[self.dof_joint][:, None, :]  # (D, J, 3)
-            rot = (lever @ skew_t) * self._moves[:, :, None]  # (D, J, 3)
+            # cross(axis, lever), zero for joints the DOF does not move.
+            a = axes[:, None, :]
+            rot = np.empty_like(lever)
+            rot[..., 0] = a[..., 1] * lever[..., 2] - a[..., 2] * lever[..., 1]
+            rot[..., 1] = a[..., 2] * lever[..., 0] - a[..., 0] * lever[..., 2]
+            rot[..., 2] = a[..., 0] * lever[..., 1] - a[..., 1] * lever[..., 0]
+            rot *= self._moves[:, :, None]
             jac = np.empty((self.num_joints, 3, NUM_PARAMS))
             jac[:, :, :3] = np.eye(3)
             jac[:, :, 3:] = rot.transpose(1, 2, 0)
@@ -174,3 +194,4 @@ class RigKinematics:
             world[level] = world[parent] @ local_rotations[level]
             positions[level] = positions[parent] + (world[parent] @ offsets_col[level])[:, :, 0]
         return positions
+

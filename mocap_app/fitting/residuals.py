@@ -8,13 +8,19 @@ contact pin; each residual is in metres (or radians), multiplied by ``sqrt(weigh
 ==========  ==============================================================================
 term        residual
 ==========  ==============================================================================
-3D          ``sqrt(c_j) * ((p_j - p_root) - x3d_j)``: root-relative 3D, world axes
+3D          ``sqrt(c_j) * S R_cw ((p_j - p_root) - x3d_j)``: root-relative 3D in camera axes, its
+            image-plane (x, y) components scaled by ``S = sqrt(lateral)``: there the 2D term is
+            far more precise, and a detector's 3D noise across the image plane would otherwise
+            change the body's apparent size, i.e. its depth, from frame to frame
 2D          Cauchy-robust ``sqrt(c_j) * (proj(p_j) - x2d_j) * z_root / f``: pixels at the
             performer's depth converted to metres, so 2D and 3D weights are comparable
 limits      ``max(0, lo - q) + max(0, q - hi)``: soft anatomical limits, radians
 prior       ``q - q_relaxed``: a weak pull towards a relaxed standing pose, radians
-temporal    ``(p_j - (p_j[t-1] + v_j[t-1] dt)) * (dt_30 / dt)^2``: acceleration, expressed per
-            30 fps frame so the weight does not depend on the frame rate
+temporal    ``(r_j - (r_j[t-1] + v_j[t-1] dt)) * (dt_30 / dt)^2``: acceleration of the root-relative
+            joints ``r_j = p_j - p_root``, expressed per 30 fps frame so the weight does not
+            depend on the frame rate; the root's own acceleration has a separate, weaker weight
+            (a strong one makes the depth, which only the body's size in pixels fixes, a weakly
+            sprung mass that oscillates)
 depth       ``(z_root - z_root[t-1]) * dt_30 / dt``: change of the root's camera depth
 foot        ``p_foot - anchor`` for feet in contact with the floor (weight 0 otherwise)
 ==========  ==============================================================================
@@ -45,26 +51,32 @@ class FitWeights:
 
     Attributes:
         joints3d: root-relative 3D term.
+        joints3d_lateral: factor on the 3D term's image-plane components (1 = isotropic).
         joints2d: reprojection term (metres at the performer's depth).
         robust_2d_m: Cauchy scale of the reprojection term, metres at the performer's depth.
         limits: soft joint limits.
         prior: pull towards the relaxed pose (keeps unobserved angles, e.g. twists, quiet).
-        temporal: acceleration of every joint.
-        depth: change of the root's depth along the camera axis.
+        temporal: acceleration of every root-relative joint.
+        temporal_root: acceleration of the root.
+        depth: change of the root's depth along the camera axis (off by default: it holds a performer
+            walking towards the camera back; the root acceleration term damps the depth instead).
         foot_contact: pin of a foot that is on the floor and still.
     """
 
     joints3d: float = 1.0
+    joints3d_lateral: float = 0.25
     joints2d: float = 4.0
     robust_2d_m: float = 0.05
     limits: float = 1.0
     prior: float = 1e-3
     temporal: float = 0.5
-    depth: float = 2.0
-    foot_contact: float = 20.0
+    temporal_root: float = 0.05
+    depth: float = 0.0
+    foot_contact: float = 200.0
 
     def __post_init__(self) -> None:
-        for name in ("joints3d", "joints2d", "limits", "prior", "temporal", "depth", "foot_contact"):
+        for name in ("joints3d", "joints3d_lateral", "joints2d", "limits", "prior", "temporal", "temporal_root",
+                     "depth", "foot_contact"):
             if not np.isfinite(getattr(self, name)) or getattr(self, name) < 0:
                 raise ValueError(f"FitWeights.{name} must be a finite number >= 0, got {getattr(self, name)}.")
         if not self.robust_2d_m > 0:
@@ -151,97 +163,120 @@ class PoseCost(pyceres.CostFunction):
         self.num_residuals_total = sum(self._sizes)
         self.set_num_residuals(self.num_residuals_total)
         self.set_parameter_block_sizes([NUM_PARAMS])
+        self._cache: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
+        bounds = np.cumsum((0,) + self._sizes)
+        self._slices = tuple(slice(int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True))
+        angle_index = np.arange(self.num_angles)
+        self._limit_rows = self._slices[2].start + angle_index
+        self._limit_cols = ROOT_DOFS + angle_index
+        self._low, self._high = kinematics.lower[3:], kinematics.upper[3:]
+        self._prior = kinematics.prior[3:]
+        self._sl, self._sp = np.sqrt(weights.limits), np.sqrt(weights.prior)
+        self._cauchy = max(np.sqrt(weights.joints2d) * weights.robust_2d_m, 1e-9)  # a zero 2D weight stays finite
+        # The prior's Jacobian is constant: it lives in the template every Jacobian starts from.
+        self._jac_template = np.zeros((self.num_residuals_total, NUM_PARAMS))
+        self._jac_template[self._slices[3].start + angle_index, ROOT_DOFS + angle_index] = self._sp
         self._prepare()
 
     def _prepare(self) -> None:
-        """Precompute per-frame constants: square-root weights, clean targets, the prediction."""
+        """Precompute per-frame constants: square-root weights, clean targets, the prediction.
+
+        NaN confidences count as 0 (``NaN > 0`` is false) and NaN targets are zeroed where their
+        weight is 0, with plain comparisons: this runs once per frame and performer.
+        """
         t, w = self.targets, self.weights
-        ok3 = np.isfinite(t.joints3d).all(axis=1) & (np.nan_to_num(t.weights3d) > 0)
-        self._w3 = np.where(ok3, np.sqrt(w.joints3d * np.clip(np.nan_to_num(t.weights3d), 0, 1)), 0.0)
-        self._x3 = np.where(ok3[:, None], np.nan_to_num(t.joints3d), 0.0)
-        ok2 = np.isfinite(t.joints2d).all(axis=1) & (np.nan_to_num(t.weights2d) > 0)
-        self._w2 = np.where(ok2, np.sqrt(w.joints2d * np.clip(np.nan_to_num(t.weights2d), 0, 1)), 0.0)
-        self._x2 = np.where(ok2[:, None], np.nan_to_num(t.joints2d), 0.0)
+        conf3 = np.minimum(np.where(t.weights3d > 0, t.weights3d, 0.0), 1.0)
+        ok3 = np.isfinite(t.joints3d).all(axis=1) & (conf3 > 0)
+        self._w3 = np.where(ok3, np.sqrt(w.joints3d * conf3), 0.0)
+        self._x3 = np.where(ok3[:, None], t.joints3d, 0.0)
+        conf2 = np.minimum(np.where(t.weights2d > 0, t.weights2d, 0.0), 1.0)
+        ok2 = np.isfinite(t.joints2d).all(axis=1) & (conf2 > 0)
+        self._w2 = np.where(ok2, np.sqrt(w.joints2d * conf2), 0.0)
+        self._x2 = np.where(ok2[:, None], t.joints2d, 0.0)
         self._R_cw = np.asarray(t.R_wc, dtype=np.float64).T
-        self._focal = np.array([t.K[0, 0], t.K[1, 1]])
-        self._centre = np.array([t.K[0, 2], t.K[1, 2]])
+        # World -> camera axes, image-plane rows scaled: the 3D residual's (3, 3) projector.
+        self._P3 = self._R_cw * np.array([[np.sqrt(w.joints3d_lateral)], [np.sqrt(w.joints3d_lateral)], [1.0]])
+        self._focal = t.K[[0, 1], [0, 1]].astype(np.float64)
+        self._centre = t.K[[0, 1], [2, 2]].astype(np.float64)
         self._pixel_to_m = max(float(t.depth_ref), MIN_DEPTH_M) / self._focal
         ratio = NOMINAL_DT / max(float(t.dt), 1e-4)
+        joints = self.kin.num_joints
         if t.prev_positions is not None and np.isfinite(t.prev_positions).all():
-            self._pred = t.prev_positions + np.nan_to_num(t.prev_velocity) * t.dt
-            self._wt = np.sqrt(w.temporal) * ratio**2
+            pred = t.prev_positions + np.where(np.isfinite(t.prev_velocity), t.prev_velocity, 0.0) * t.dt
+            self._pred = pred - pred[0]
+            self._pred[0] = pred[0]
+            self._wt = np.full(joints, np.sqrt(w.temporal) * ratio**2)
+            self._wt[0] = np.sqrt(w.temporal_root) * ratio**2
         else:
-            self._pred, self._wt = np.zeros((self.kin.num_joints, 3)), 0.0
+            self._pred, self._wt = np.zeros((joints, 3)), np.zeros(joints)
         if t.prev_root_depth is not None and np.isfinite(t.prev_root_depth):
             self._wd, self._prev_depth = np.sqrt(w.depth) * ratio, float(t.prev_root_depth)
         else:
             self._wd, self._prev_depth = 0.0, 0.0
-        self._wf = np.sqrt(w.foot_contact * np.nan_to_num(t.foot_weights))
-        self._anchors = np.nan_to_num(t.foot_anchors)
+        self._wf = np.sqrt(w.foot_contact * np.where(t.foot_weights > 0, t.foot_weights, 0.0))
+        self._anchors = np.where(np.isfinite(t.foot_anchors), t.foot_anchors, 0.0)
 
     def residuals_and_jacobian(self, params: np.ndarray, jacobian: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
         """(R,) residuals and (R, P) Jacobian (``None`` when not asked for) at ``params``."""
         pose = self.kin.forward(params, self.anchor, self.offsets, jacobian=jacobian)
         pos, jfk = pose.positions, pose.jacobian
-        t, w = self.targets, self.weights
-        parts, jparts = [], []
-        # 3D, root-relative.
+        t = self.targets
+        res = np.empty(self.num_residuals_total)
+        s3, s2, sl, sp, st, sd, sf = self._slices
+        # 3D, root-relative, camera axes with damped image-plane components.
         rel = pos - pos[0]
-        parts.append(((rel - self._x3) * self._w3[:, None]).ravel())
+        res[s3] = (((rel - self._x3) @ self._P3.T) * self._w3[:, None]).ravel()
         # 2D reprojection, Cauchy-robust, in metres at the performer's depth.
         cam = (pos - t.t_wc) @ t.R_wc
         depth = cam[:, 2]
         front = depth > MIN_DEPTH_M
         z = np.where(front, depth, 1.0)
         uv = cam[:, :2] / z[:, None] * self._focal + self._centre
-        err = (uv - self._x2) * self._pixel_to_m
         w2 = np.where(front, self._w2, 0.0)
-        raw = err * w2[:, None]
-        robust, dw = cauchy_scale((raw**2).sum(axis=1), np.sqrt(w.joints2d) * w.robust_2d_m)
-        parts.append((raw * robust[:, None]).ravel())
+        raw = (uv - self._x2) * self._pixel_to_m * w2[:, None]
+        robust, dw = cauchy_scale((raw**2).sum(axis=1), self._cauchy)
+        res[s2] = (raw * robust[:, None]).ravel()
         # Joint limits and prior.
         angles = params[ROOT_DOFS:]
-        low, high = self.kin.lower[3:], self.kin.upper[3:]
-        sl = np.sqrt(w.limits)
-        parts.append(sl * (np.maximum(low - angles, 0.0) + np.maximum(angles - high, 0.0)))
-        sp = np.sqrt(w.prior)
-        parts.append(sp * (angles - self.kin.prior[3:]))
-        # Temporal (acceleration) and depth smoothing.
-        parts.append((self._wt * (pos - self._pred)).ravel())
-        root_depth = depth[0]
-        parts.append(np.array([self._wd * (root_depth - self._prev_depth)]))
+        res[sl] = self._sl * (np.maximum(self._low - angles, 0.0) + np.maximum(angles - self._high, 0.0))
+        res[sp] = self._sp * (angles - self._prior)
+        # Temporal (acceleration, root-relative joints and the root) and depth smoothing.
+        moved = rel.copy()
+        moved[0] = pos[0]
+        res[st] = (self._wt[:, None] * (moved - self._pred)).ravel()
+        res[sd] = self._wd * (depth[0] - self._prev_depth)
         # Foot contact pins.
-        feet = pos[t.foot_joints]
-        parts.append(((feet - self._anchors) * self._wf[:, None]).ravel())
-        residuals = np.concatenate(parts)
+        res[sf] = ((pos[t.foot_joints] - self._anchors) * self._wf[:, None]).ravel()
         if not jacobian:
-            return residuals, None
+            return res, None
+        jac = self._jac_template.copy()
         joints = self.kin.num_joints
-        jparts.append(((jfk - jfk[0:1]) * self._w3[:, None, None]).reshape(3 * joints, NUM_PARAMS))
-        jcam = np.einsum("ki,jkp->jip", t.R_wc, jfk)  # (J, 3, P) d cam / d params
+        jrel = jfk - jfk[0:1]
+        jac[s3] = (np.matmul(self._P3, jrel) * self._w3[:, None, None]).reshape(3 * joints, NUM_PARAMS)
+        jcam = np.matmul(self._R_cw, jfk)  # (J, 3, P) d cam / d params
         duv = (jcam[:, :2, :] - (cam[:, :2] / z[:, None])[:, :, None] * jcam[:, 2:3, :]) / z[:, None, None]
         jraw = duv * (self._focal * self._pixel_to_m * w2[:, None])[:, :, None]  # (J, 2, P)
-        proj = np.einsum("ja,jap->jp", raw, jraw)  # r^T dr
-        j2 = robust[:, None, None] * jraw + 2.0 * (dw[:, None] * raw)[:, :, None] * proj[:, None, :]
-        jparts.append(j2.reshape(2 * joints, NUM_PARAMS))
-        jl = np.zeros((self.num_angles, NUM_PARAMS))
-        idx = np.arange(self.num_angles)
-        jl[idx, ROOT_DOFS + idx] = sl * ((angles > high).astype(float) - (angles < low).astype(float))
-        jparts.append(jl)
-        jp = np.zeros((self.num_angles, NUM_PARAMS))
-        jp[idx, ROOT_DOFS + idx] = sp
-        jparts.append(jp)
-        jparts.append((self._wt * jfk).reshape(3 * joints, NUM_PARAMS))
-        jparts.append(self._wd * jcam[0, 2:3, :])
-        jparts.append((jfk[t.foot_joints] * self._wf[:, None, None]).reshape(3 * self.num_feet, NUM_PARAMS))
-        return residuals, np.concatenate(jparts, axis=0)
+        proj = np.matmul(raw[:, None, :], jraw)  # (J, 1, P): r^T dr
+        jac[s2] = (robust[:, None, None] * jraw + 2.0 * (dw[:, None] * raw)[:, :, None] * proj).reshape(
+            2 * joints, NUM_PARAMS)
+        jac[self._limit_rows, self._limit_cols] = self._sl * ((angles > self._high).astype(float)
+                                                              - (angles < self._low).astype(float))
+        jrel[0] = jfk[0]
+        jac[st] = (self._wt[:, None, None] * jrel).reshape(3 * joints, NUM_PARAMS)
+        jac[sd] = self._wd * jcam[0, 2:3, :]
+        jac[sf] = (jfk[t.foot_joints] * self._wf[:, None, None]).reshape(3 * self.num_feet, NUM_PARAMS)
+        return res, jac
 
     def Evaluate(self, parameters, residuals, jacobians) -> bool:  # noqa: N802 (pyceres API name)
-        want = jacobians is not None and jacobians[0] is not None
-        values, jac = self.residuals_and_jacobian(np.asarray(parameters[0]), jacobian=want)
+        # Ceres evaluates a trial point without, then (once accepted) again with the Jacobian: both
+        # come from one kinematics pass, kept for the second call.
+        params = np.array(parameters[0], dtype=np.float64)
+        if self._cache is None or not np.array_equal(self._cache[0], params):
+            self._cache = (params, *self.residuals_and_jacobian(params, jacobian=True))
+        _, values, jac = self._cache
         if not np.isfinite(values).all():
             return False
         residuals[:] = values
-        if want:
+        if jacobians is not None and jacobians[0] is not None:
             jacobians[0][:] = jac.ravel()
         return True

@@ -147,6 +147,7 @@ class Pipeline:
         observations = self.backend(frame)
         stage1_ms = 1e3 * (time.perf_counter() - start)
         motion = self.stage3.process(observations, frame.image)
+        observations = self.stage3.tracked_observations or observations  # with track ids for the overlay
         timings = {"source": float(source_ms), "stage1": stage1_ms}
         timings.update(self.stage3.timings_ms)
         return FrameResult(frame=frame.index, time=frame.timestamp, observations=observations, motion=tuple(motion),

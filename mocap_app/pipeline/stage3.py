@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 #: Person size (pixels) at which 2D filter speeds are taken as-is (VNect's 368 px crops).
 REFERENCE_PERSON_PX = 300.0
+#: Percentile of the per-frame metric scales kept (low: a lifted foot only ever makes it larger).
+METRIC_SCALE_PERCENTILE = 25.0
 #: Filter speed unit for 3D and final positions: millimetres (VNect's units).
 _MM = 1e-3
 _HIPS = RIG.index("Hips")
@@ -55,8 +57,9 @@ class Stage3Config:
         default_height_m: height of a performer when it cannot be measured.
         height_m: a height to use for every performer instead of measuring (user override).
         height_frames: first frames over which the height is measured on a calibrated floor
-            (from the head alone for 2D-only input; with 3D, the scale of the 3D is measured from
-            every joint on the same billboard, which fixes the height).
+            (from the head alone for 2D-only input; with 3D, the metric scale of the 3D is solved
+            from every joint's projection with the lowest foot on the floor, and a low percentile
+            over these frames is kept, since a foot may be off the floor but never under it).
         bone_frames: first frames of 3D over which bone lengths are measured, then fixed.
     """
 
@@ -67,7 +70,7 @@ class Stage3Config:
     filter_final: OneEuroParams | None = FILTER_FINAL
     default_height_m: float = DEFAULT_PERFORMER_HEIGHT_M
     height_m: float | None = None
-    height_frames: int = 5
+    height_frames: int = 90
     bone_frames: int = 15
 
 
@@ -87,35 +90,45 @@ class _Performer:
         self.scale_3d = 1.0
         self.fit = PerformerFit(offsets=estimate_offsets(None, self.height_m))
         self.last_quats: np.ndarray | None = None
+        self.sizing_frames = 0
 
     @property
     def sizing_done(self) -> bool:
-        return len(self.bone_samples) >= self.config.bone_frames
+        """Height and bone lengths are measured; the rest offsets are fixed from now on."""
+        return self.sizing_frames >= max(self.config.bone_frames, self.config.height_frames)
 
     def update_size(self, rig2d: np.ndarray, conf2d: np.ndarray, rig3d: np.ndarray | None, camera: FitCamera) -> None:
         """Height (calibrated floor, first frames) and bone lengths (first frames of 3D)."""
         config, changed = self.config, False
-        if (config.height_m is None and camera.has_floor and rig3d is not None
-                and len(self.metric_scales) < config.height_frames):
+        if self.sizing_done:
+            return
+        self.sizing_frames += 1
+        if config.height_m is None and camera.has_floor and rig3d is not None:
             scale = measure_metric_scale(rig2d, conf2d, rig3d, camera, config.default_height_m)
             if scale is not None:
                 self.metric_scales.append(scale)
                 changed = True
-        elif config.height_m is None and camera.has_floor and len(self.heights) < config.height_frames:
+        elif config.height_m is None and camera.has_floor:
             height = measure_height(rig2d, conf2d, camera, config.default_height_m)
             if height is not None:
                 self.heights.append(height)
                 self.height_m, changed = float(np.median(self.heights)), True
-        if rig3d is not None and not self.sizing_done and np.isfinite(rig3d).all(axis=1).sum() >= 6:
+        if rig3d is not None and np.isfinite(rig3d).all(axis=1).sum() >= 6:
             self.bone_samples.append(rig3d)
             changed = True
-        if changed:
+        # Re-size on frames 1, 2, 4, 8, ... and when sizing ends: the estimate settles quickly, and
+        # re-estimating on every frame would cost as much as the fit.
+        due = self.sizing_frames & (self.sizing_frames - 1) == 0 or self.sizing_done
+        if changed and due:
+            # A new size puts the body at another depth: restart the depth filter there, unpinned.
+            self.fit.filtered_depth = None
+            self.fit.in_contact[:] = False
             samples = np.stack(self.bone_samples) if self.bone_samples else None
             self.fit.offsets = estimate_offsets(samples, self.height_m)
             if samples is not None:
                 self.scale_3d = skeleton_scale_ratio(samples, self.fit.offsets)
                 if self.metric_scales:  # the 3D's own scale measured on the floor sets the height
-                    metric = float(np.median(self.metric_scales))
+                    metric = float(np.percentile(self.metric_scales, METRIC_SCALE_PERCENTILE))
                     self.height_m *= metric / self.scale_3d
                     self.fit.offsets = estimate_offsets(samples, self.height_m)
                     self.scale_3d = metric
@@ -141,6 +154,9 @@ class Stage3:
         self.timings_ms: dict[str, float] = {}
         #: Fitting wall time per performer of the last frame, milliseconds.
         self.fit_ms: dict[int, float] = {}
+        #: The last frame's observations with their ``track_id`` set (``None`` for people not
+        #: tracked), so a 2D overlay can colour each person like their performer.
+        self.tracked_observations: FrameObservations | None = None
 
     def rest_offsets(self, performer_id: int) -> np.ndarray | None:
         """(J, 3) rest offsets (metres) of a performer, for export; ``None`` if unknown."""
@@ -152,6 +168,10 @@ class Stage3:
         start = time.perf_counter()
         tracked = self.tracker.update(frame, image)
         tracking_done = time.perf_counter()
+        people = list(frame.people)
+        for person in tracked:
+            people[person.index] = person.observation
+        self.tracked_observations = dataclasses.replace(frame, people=tuple(people))
         self.fit_ms = {}
         motion = []
         for person in tracked:
@@ -203,16 +223,17 @@ class Stage3:
         root, quats = result.root_position, result.local_rotations
         if performer.last_quats is not None:  # keep each quaternion on the previous one's side
             quats = np.where((np.sum(quats * performer.last_quats, axis=1) < 0)[:, None], -quats, quats)
+        fitted_quats, positions = quats, result.world_positions
         if performer.filter_root is not None:
             root = performer.filter_root(root, t, scale=_MM)
             quats = performer.filter_rot(quats, t, scale=_MM)
             quats = quats / np.linalg.norm(quats, axis=1, keepdims=True)
+            if result.contacts.any():  # the filter would slide planted feet: the pinned fit goes out as is
+                root, quats = result.root_position, fitted_quats
+            else:
+                positions = self.fitter.kin.positions_from_local(
+                    root, Rotation.from_quat(quats).as_matrix(), performer.fit.offsets)
         performer.last_quats = quats
-        if performer.filter_root is not None:
-            positions = self.fitter.kin.positions_from_local(
-                root, Rotation.from_quat(quats).as_matrix(), performer.fit.offsets)
-        else:
-            positions = result.world_positions
         return MotionFrame(performer_id=performer.performer_id, frame=frame.frame, time=t, root_position=root,
                            local_rotations=quats, world_positions=positions)
 

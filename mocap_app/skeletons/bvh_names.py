@@ -9,6 +9,8 @@ Three conventions of the CMU motion capture database's community BVH conversions
 * ``cmu_daz_acrnn``: hip, abdomen, chest, neck, head, lCollar, lShldr, lForeArm, lHand, lThigh,
   lShin, lFoot, no toes (units: centimetres).
 
+A fourth, ``rig22``, is the application's own rig (its BVH exports), so they can drive a figure too.
+
 :data:`BVH_TO_RIG` maps every rig joint (and the five tips ``<joint>/end``: head top, finger and toe
 tips) to weighted BVH joints (``<joint>/end`` = that joint's End Site), for driving the rig or a
 synthetic figure from a take; a weight may be negative to extrapolate past a zero-length End Site.
@@ -24,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from .keypoint_sets import VNECT21
+from .rig import RIG
 
 
 def _sides(table: dict[str, str], left: str, right: str) -> dict[str, str]:
@@ -101,6 +104,14 @@ BVH_TO_RIG: dict[str, dict[str, Sources]] = {
 }
 
 
+# The application's own rig (files from ``mocap`` itself, e.g. the parametric demo motion or an
+# exported take): every joint is itself, the tips are its End Sites. Checked last, after the CMU flavours.
+BVH_TO_RIG["rig22"] = {
+    **{joint: ((joint, 1.0),) for joint in RIG.joints},
+    **{f"{joint}/end": ((f"{joint}/end", 1.0),) for joint in RIG.end_sites},
+}
+
+
 def rig_sources(names: tuple[str, ...] | list[str]) -> tuple[str, dict[str, Sources]]:
     """(convention, :data:`BVH_TO_RIG` table) for a BVH skeleton's joint names.
 
@@ -156,3 +167,8 @@ def guess_unit(keypoints: np.ndarray) -> float:
     feet = np.nanmin(keypoints[:, VNECT21.indices(["left_ankle", "right_ankle"]), 1], axis=1)
     height = float(np.nanmedian(head - feet))
     return min(BVH_UNITS_M.values(), key=lambda unit: abs(np.log(height * unit / TYPICAL_HEAD_HEIGHT_M)))
+
+
+#: ``vnect21`` keypoints that sit on End Sites (or finger joints) in CMU files: the :data:`BVH_TO_RIG`
+#: tip that gives each. Used to complete :func:`vnect21_from_bvh` for Stage II training targets.
+VNECT21_TIPS: dict[str, str] = {"head_top": "Head/end", "left_hand": "LeftHand/end", "right_hand": "RightHand/end"}

@@ -59,6 +59,8 @@ _BETWEEN_SETS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
         "head": ("left_ear", "right_ear"),
     },
     ("vnect21", "mpi3dhp17"): {joint: (joint,) for joint in MPI3DHP17.joints},
+    # The body joints only; the face needs the head's orientation (skeletons/face.py adds it).
+    ("vnect21", "coco17"): {joint: (joint,) for joint in COCO17.joints if joint in VNECT21.joints},
 }
 _BETWEEN_SETS[("blazepose33", "mpi3dhp17")] = _BETWEEN_SETS[("coco17", "mpi3dhp17")]
 _BETWEEN_SETS[("blazepose33", "vnect21")] = {

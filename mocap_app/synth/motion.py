@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..bvh import BVHMotion, BVHSkeleton, forward_kinematics, read_bvh
+from ..bvh import BVHMotion, forward_kinematics, read_bvh, with_end_sites
 from ..errors import BVHError
 from ..skeletons import RIG
 from ..skeletons.bvh_names import rig_sources
@@ -57,21 +57,6 @@ class PerformerMotion:
         return int(self.poses.shape[0])
 
 
-def _with_end_sites(motion: BVHMotion) -> tuple[BVHMotion, dict[str, int]]:
-    """The same take with every End Site turned into a channel-less joint, so FK gives its position."""
-    sk = motion.skeleton
-    names, parents, offsets, channels = list(sk.names), list(sk.parents), list(sk.offsets), list(sk.channels)
-    ends = {}
-    for joint, offset in sorted(sk.end_sites.items()):
-        ends[f"{sk.names[joint]}/end"] = len(names)
-        names.append(f"{sk.names[joint]}__end_site")
-        parents.append(joint)
-        offsets.append(offset)
-        channels.append(())
-    extended = BVHSkeleton(tuple(names), tuple(parents), np.array(offsets), tuple(channels), {})
-    return BVHMotion(extended, motion.frame_time, motion.values), ends
-
-
 def driving_poses(motion: BVHMotion) -> np.ndarray:
     """(F, 27, 3) driving poses in the file's units, from a BVH take of a known CMU flavour.
 
@@ -82,7 +67,7 @@ def driving_poses(motion: BVHMotion) -> np.ndarray:
         _, table = rig_sources(motion.skeleton.names)
     except KeyError as exc:
         raise BVHError(str(exc.args[0]) + " Use a CMU BVH in MotionBuilder, 3ds Max or DAZ naming.") from None
-    extended, ends = _with_end_sites(motion)
+    extended, ends = with_end_sites(motion)
     positions = forward_kinematics(extended)
     index = {name: i for i, name in enumerate(motion.skeleton.names)} | ends
     poses = np.zeros((motion.num_frames, len(DRIVER_JOINTS), 3))

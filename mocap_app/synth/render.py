@@ -10,6 +10,7 @@ grounds the figures on the floor.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,7 +117,10 @@ def _create_context():  # -> moderngl.Context
     except ImportError as exc:
         raise MocapError("moderngl is not installed; run 'pip install moderngl' or scripts/setup.sh.") from exc
     errors = []
-    for backend in ("egl", None):
+    # An EGL context in a process that also shows Qt's OpenGL widgets (GLX on X11) breaks Qt's
+    # contexts with Mesa, so under a display use GLX like Qt does; headless, EGL is the only way.
+    backends = (None, "egl") if os.environ.get("DISPLAY") else ("egl", None)
+    for backend in backends:
         try:
             return moderngl.create_standalone_context(backend=backend) if backend else \
                 moderngl.create_standalone_context()

@@ -9,10 +9,14 @@ weights into one cost, and the costs are assigned with the Hungarian algorithm:
   performer's size in pixels (and loosened the longer a performer has been lost);
 * 3D pose: mean root-relative joint distance, divided by ``pose3d_scale_m``.
 
-A pair costing more than ``max_cost`` is never matched: the detection becomes a new performer (if
-enough of it is seen) and the performer is marked lost. Lost performers are kept for
+A pair costing more than ``max_cost`` is not matched, unless the detection lies within
+``near_gate`` person sizes of the performer's predicted 2D pose (a walker whose appearance drifts
+with the lighting, or whose 3D pose changes quickly, is still the same person where they were
+expected); an unmatched detection becomes a new performer (if enough of it is seen) and the
+performer is marked lost. Lost performers are kept for
 ``keep_lost_s`` seconds so they get their id back after an occlusion. Known appearances are
-refreshed every ``appearance_refresh_s`` seconds (30 s in XNect) for lighting changes.
+refreshed every ``appearance_refresh_s`` seconds (30 s in XNect) and blended in slowly
+(``appearance_update`` per frame) for lighting changes.
 """
 
 from __future__ import annotations
@@ -50,6 +54,16 @@ class TrackerConfig:
         keep_lost_s: how long a lost performer can come back with the same id, seconds.
         lost_2d_growth: how much the 2D gate widens per second a performer has been lost.
         appearance_refresh_s: how often a performer's appearance is re-taken, seconds.
+        appearance_update: fraction of each matched frame's appearance blended into the
+            performer's (a slow drift that follows lighting without following a swap).
+        near_gate: mean 2D distance to the predicted pose, in person sizes, within which a
+            detection may match a performer whatever its other dissimilarities.
+        duplicate_gate: mean 2D distance between two detections of one frame, in person sizes,
+            below which they are the same person seen twice (a detector's overlapping boxes); the
+            one with the lower mean confidence is dropped ...
+        duplicate_3d_m: ... provided their root-relative 3D poses (when both have one) are closer
+            than this mean joint distance, metres: two people overlapping in the image (one behind
+            the other) are not merged.
     """
 
     weight_appearance: float = 1.0
@@ -62,6 +76,10 @@ class TrackerConfig:
     keep_lost_s: float = 5.0
     lost_2d_growth: float = 1.0
     appearance_refresh_s: float = 30.0
+    appearance_update: float = 0.05
+    near_gate: float = 0.3
+    duplicate_gate: float = 0.15
+    duplicate_3d_m: float = 0.15
 
 
 @dataclass
@@ -81,11 +99,15 @@ class _Track:
 
 @dataclass(frozen=True)
 class TrackedPerson:
-    """A detection with its persistent id; ``observation.track_id`` is set too."""
+    """A detection with its persistent id; ``observation.track_id`` is set too.
+
+    ``index`` is the detection's position in ``FrameObservations.people``.
+    """
 
     performer_id: int
     observation: Observation
     is_new: bool = False
+    index: int = -1
 
 
 def appearance_histogram(image: np.ndarray, box: np.ndarray) -> np.ndarray | None:
@@ -142,15 +164,17 @@ class IdentityTracker:
         return appearance_histogram(image, np.concatenate([torso.min(axis=0), torso.max(axis=0)]))
 
     def _cost(self, track: _Track, rig2d: np.ndarray, rig3d: np.ndarray | None, look: np.ndarray | None,
-              t: float) -> float:
+              t: float) -> tuple[float, bool]:
+        """(dissimilarity, whether the detection is within the near gate of the prediction)."""
         c = self.config
         gap = max(t - track.last_seen, 0.0)
         predicted = track.joints2d + track.velocity2d * min(gap, 0.5)
         d = np.linalg.norm(rig2d - predicted, axis=1)
         d = d[np.isfinite(d)]
         if len(d) < 2:
-            return _INFEASIBLE
-        cost = c.weight_2d * float(np.mean(d)) / (track.size_px * (1.0 + c.lost_2d_growth * gap))
+            return _INFEASIBLE, False
+        distance = float(np.mean(d)) / (max(track.size_px, _size(rig2d)) * (1.0 + c.lost_2d_growth * gap))
+        cost = c.weight_2d * distance
         if rig3d is not None and track.joints3d is not None:
             d3 = np.linalg.norm(rig3d - track.joints3d, axis=1)
             d3 = d3[np.isfinite(d3)]
@@ -158,23 +182,28 @@ class IdentityTracker:
                 cost += c.weight_3d * float(np.mean(d3)) / c.pose3d_scale_m
         if look is not None and track.appearance is not None:
             cost += c.weight_appearance * _hellinger(look, track.appearance)
-        return cost
+        return cost, distance <= c.near_gate
 
     def update(self, frame: FrameObservations, image: np.ndarray | None = None) -> list[TrackedPerson]:
         """Match this frame's people to performers; returns one entry per accepted person."""
         c, t = self.config, float(frame.time)
         self._forget(t)
         views = [self._rig_views(person) for person in frame.people]
+        duplicate = self._duplicates(frame.people, views)
         looks = [self._appearance(person, rig2d, image) for person, (rig2d, _) in zip(frame.people, views, strict=True)]
         ids = list(self.tracks)
         costs = np.full((len(frame.people), len(ids)), _INFEASIBLE)
+        near = np.zeros(costs.shape, dtype=bool)
         for i, ((rig2d, rig3d), look) in enumerate(zip(views, looks, strict=True)):
+            if duplicate[i]:
+                continue
             for k, pid in enumerate(ids):
-                costs[i, k] = self._cost(self.tracks[pid], rig2d, rig3d, look, t)
+                costs[i, k], near[i, k] = self._cost(self.tracks[pid], rig2d, rig3d, look, t)
         assigned: dict[int, int] = {}
         if costs.size:
             rows, cols = linear_sum_assignment(costs)
-            assigned = {int(r): ids[k] for r, k in zip(rows, cols, strict=True) if costs[r, k] <= c.max_cost}
+            assigned = {int(r): ids[k] for r, k in zip(rows, cols, strict=True)
+                        if costs[r, k] <= c.max_cost or near[r, k]}
         matched = set(assigned.values())
         for pid in ids:
             if pid not in matched:
@@ -183,6 +212,8 @@ class IdentityTracker:
         for i, person in enumerate(frame.people):
             rig2d, rig3d = views[i]
             pid = assigned.get(i)
+            if duplicate[i]:
+                continue
             is_new = pid is None
             if is_new:
                 seen = int((np.nan_to_num(person.confidence) >= c.min_confidence).sum())
@@ -191,7 +222,30 @@ class IdentityTracker:
                 pid = self._start(rig2d, rig3d, looks[i], t)
             else:
                 self._refresh(self.tracks[pid], rig2d, rig3d, looks[i], t)
-            result.append(TrackedPerson(pid, dataclasses.replace(person, track_id=pid), is_new))
+            result.append(TrackedPerson(pid, dataclasses.replace(person, track_id=pid), is_new, i))
+        return result
+
+    def _duplicates(self, people: tuple[Observation, ...], views: list) -> list[bool]:
+        """Which detections repeat a more confident detection of the same person in this frame."""
+        result = [False] * len(people)
+        score = [float(np.nanmean(np.asarray(p.confidence, dtype=np.float64))) if len(p.confidence) else 0.0
+                 for p in people]
+        for i in range(len(people)):
+            for k in range(len(people)):
+                if i == k or result[k] or (score[k], -k) < (score[i], -i):
+                    continue
+                d = np.linalg.norm(views[i][0] - views[k][0], axis=1)
+                d = d[np.isfinite(d)]
+                size = max(_size(views[i][0]), _size(views[k][0]))
+                if len(d) < 2 or float(np.mean(d)) / size >= self.config.duplicate_gate:
+                    continue
+                if views[i][1] is not None and views[k][1] is not None:  # two people may overlap in 2D,
+                    d3 = np.linalg.norm(views[i][1] - views[k][1], axis=1)  # rarely in 3D pose as well
+                    d3 = d3[np.isfinite(d3)]
+                    if len(d3) and float(np.mean(d3)) >= self.config.duplicate_3d_m:
+                        continue
+                result[i] = True
+                break
         return result
 
     def _start(self, rig2d: np.ndarray, rig3d: np.ndarray | None, look: np.ndarray | None, t: float) -> int:
@@ -215,6 +269,9 @@ class IdentityTracker:
         refresh_due = t - track.appearance_time >= self.config.appearance_refresh_s
         if look is not None and (track.appearance is None or refresh_due):
             track.appearance, track.appearance_time = look, t
+        elif look is not None:
+            rate = self.config.appearance_update
+            track.appearance = (1.0 - rate) * track.appearance + rate * look
         track.size_px = 0.8 * track.size_px + 0.2 * _size(rig2d)
         track.last_seen, track.lost = t, False
         track.hits += 1
