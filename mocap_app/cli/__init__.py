@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fit": ("mocap_app.cli.fit_cmd", "fit skeletons to an observation file and export BVH"),
     "eval": ("mocap_app.cli.eval_cmd", "measure tracking + fitting against ground-truth motion"),
     "take": ("mocap_app.cli.take_cmd", "recover a take journal left by a crash as BVH"),
-    "train": ("mocap_app.cli.train_cmd", "train the XNect networks (Stage II from mocap, Stage I from images)"),
+    "train": ("mocap_app.cli.train_cmd", "train XNect Stage I/II, the PRN and MultiPoseNet"),
     "weights": ("mocap_app.cli.weights_cmd", "import published or trained weights (weights import selecsls60 FILE)"),
     "demo": ("mocap_app.cli.demo_cmd", "capture a rendered walk and wave end to end: BVH, overlay, accuracy"),
 }

@@ -1,8 +1,9 @@
 """``mocap run``: a video or camera through a Stage I backend into an observation file and overlay.
 
-Writes one JSON Lines record per frame (see README, "Observation files"), flushed as it goes, and
-optionally the video with every person's skeleton and id drawn. Ctrl-C stops cleanly: everything
-processed so far stays in the files.
+Writes one JSON Lines record per frame (see README, "Observation files"), flushed as it goes,
+optionally the video with every person's skeleton and id drawn, and with ``--export DIR`` the fitted
+take: journalled as it is captured, one BVH per performer at the end. Ctrl-C ends the run cleanly:
+everything processed so far is written, BVH included.
 """
 
 from __future__ import annotations
@@ -19,14 +20,18 @@ from ..backends import BACKENDS, DEFAULT_BACKEND, load_backend
 from ..errors import MocapError
 from ..observations_io import ObservationWriter
 from ..overlay import draw_observations
-from ..pipeline.export_session import ExportSession
+from ..pipeline.runner import Pipeline, PipelineConfig
 from ..progress import Progress
-from ..sources import SOURCE_HELP, open_source
+from ..sources import SOURCE_HELP, ThreadedReader, open_source
+from ..takes.recorder import TakeRecorder
 
 logger = logging.getLogger(__name__)
 
 #: FourCC of the overlay video (MPEG-4 part 2: written by every OpenCV build without extra codecs).
 OVERLAY_FOURCC = "mp4v"
+#: The take journal inside ``--export DIR``: motion is appended as it is fitted, so a crash loses
+#: nothing ('mocap take recover' turns it into BVH).
+TAKE_JOURNAL_NAME = "take.journal.jsonl"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,6 +71,15 @@ class OverlayWriter:
             self._writer.release()
 
 
+def _load_calibration(path: Path | None):
+    """The calibration file for ``--calibration`` (``None``: assume a 54 degree field of view)."""
+    if path is None:
+        return None
+    from calibration.camera_file import CameraCalibration
+
+    return CameraCalibration.load(path)
+
+
 def run(args: argparse.Namespace) -> int:
     if args.observations is None and args.overlay is None and args.export is None:
         raise MocapError("Nothing to write: give --observations OUT.jsonl, --overlay OUT.mp4 and/or --export DIR.")
@@ -73,39 +87,63 @@ def run(args: argparse.Namespace) -> int:
         raise MocapError(f"--max-frames must be at least 1, got {args.max_frames}.")
     if args.max_people < 1 or args.detect_interval < 1:
         raise MocapError("--max-people and --detect-interval must be at least 1.")
+    calibration = _load_calibration(args.calibration)
     backend = load_backend(args.engine, max_people=args.max_people, detect_interval=args.detect_interval)
+    # Fitting costs time per performer: only an export pays for Stage III.
+    pipeline = None
+    recorder = None
+    if args.export is not None:
+        config = PipelineConfig(engine=args.engine, max_people=args.max_people, calibration=calibration)
+        pipeline = Pipeline(config, backend)
+        Path(args.export).mkdir(parents=True, exist_ok=True)
+        recorder = TakeRecorder(Path(args.export) / TAKE_JOURNAL_NAME)
     source = open_source(args.source)
-    frames = 0
-    people = 0
+    frames = people = 0
+    interrupted = False
     started = time.perf_counter()
     with ExitStack() as stack:
-        stack.enter_context(source)
+        # Cameras run live (newest frame only, so latency never builds up); files keep every frame.
+        reader = stack.enter_context(ThreadedReader(source))
         writer = stack.enter_context(ObservationWriter(args.observations)) if args.observations else None
         overlay = OverlayWriter(args.overlay, source.fps) if args.overlay else None
-        export = ExportSession(args.export, args.calibration) if args.export else None
         if overlay is not None:
             stack.callback(overlay.close)
+        if recorder is not None:
+            stack.callback(recorder.close)
         total = source.frame_count
         if args.max_frames is not None:
             total = min(total, args.max_frames) if total else args.max_frames
         bar = stack.enter_context(Progress(total=total, label="frames", unit="fr"))
-        print(f"mocap run: {args.engine} on {backend.provider}", flush=True)
-        while args.max_frames is None or frames < args.max_frames:
-            frame = source.read()
-            if frame is None:
-                break
-            observations = backend(frame)
-            if writer is not None:
-                writer.write(observations)
-            if overlay is not None:
-                overlay.write(frame.image, observations)
-            if export is not None:
-                export.process(observations, frame.image)
-            frames += 1
-            people += len(observations.people)
-            bar.update()
-    for path in export.finish() if export is not None else []:
-        print(f"mocap run: wrote {path}")
+        print(f"mocap run: {args.engine} on {backend.provider}" + ("; Ctrl+C ends the take" if source.live else ""),
+              flush=True)
+        try:
+            while args.max_frames is None or frames < args.max_frames:
+                frame = reader.get()
+                if frame is None:
+                    break
+                if pipeline is not None:
+                    result = pipeline.process(frame)
+                    observations = result.observations
+                    recorder.record(result.motion, pipeline.rest_offsets)
+                else:
+                    observations = backend(frame)
+                if writer is not None:
+                    writer.write(observations)
+                if overlay is not None:
+                    overlay.write(frame.image, observations)
+                frames += 1
+                people += len(observations.people)
+                bar.update()
+        except KeyboardInterrupt:
+            interrupted = True
+    if interrupted:
+        print("mocap run: stopped by Ctrl+C; keeping everything processed so far", flush=True)
+    if recorder is not None:
+        if recorder.frames_recorded:
+            for path in recorder.finalize(args.export):
+                print(f"mocap run: wrote {path}")
+        else:
+            print(f"mocap run: nobody was fitted, so no BVH was written (journal: {recorder.journal_path})")
     elapsed = time.perf_counter() - started
     print(f"mocap run: {frames} frames, {people} person detections, {frames / max(elapsed, 1e-9):.1f} fps"
           + (f"; observations: {args.observations}" if args.observations else "")

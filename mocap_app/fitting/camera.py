@@ -86,8 +86,28 @@ class FitCamera:
         return result
 
 
+def camera_from_calibration(calibration, width: int | None = None, height: int | None = None) -> FitCamera:
+    """Stage III's camera from a loaded :class:`calibration.camera_file.CameraCalibration` (or ``None``).
+
+    ``None`` gives the uncalibrated camera (54 degree vertical field of view, no floor); then the
+    source's ``width`` and ``height`` are required.
+
+    Raises:
+        CalibrationError: the calibration was made at another resolution than the source.
+    """
+    if calibration is None:
+        if width is None or height is None:
+            raise ValueError("An uncalibrated camera needs the source's width and height.")
+        return FitCamera.uncalibrated(width, height)
+    if width is not None and height is not None:
+        calibration.check_matches(width, height)
+    ground = calibration.ground
+    return FitCamera.from_parts(calibration.camera_matrix, None if ground is None else ground.rotation_wc,
+                                None if ground is None else ground.camera_centre_world, calibration.dist_coeffs)
+
+
 def camera_from_calibration_file(path: str | Path, width: int | None = None, height: int | None = None) -> FitCamera:
-    """Load a ``mocap calibrate`` file (intrinsics, distortion, optional floor).
+    """Load a ``mocap calibrate`` file (intrinsics, distortion, optional floor) as Stage III's camera.
 
     Raises:
         FileNotFoundError: no file at ``path``.
@@ -101,9 +121,4 @@ def camera_from_calibration_file(path: str | Path, width: int | None = None, hei
         from calibration.camera_file import CameraCalibration
     except ImportError as exc:  # the calibration package is part of the application
         raise CalibrationError(f"Cannot read {path}: the calibration package is not installed ({exc}).") from exc
-    calib = CameraCalibration.load(path)
-    if width is not None and height is not None:
-        calib.check_matches(width, height)
-    ground = calib.ground
-    return FitCamera.from_parts(calib.camera_matrix, None if ground is None else ground.rotation_wc,
-                                None if ground is None else ground.camera_centre_world, calib.dist_coeffs)
+    return camera_from_calibration(CameraCalibration.load(path), width, height)

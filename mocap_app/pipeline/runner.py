@@ -22,7 +22,7 @@ import numpy as np
 
 from ..backends import BACKENDS, DEFAULT_BACKEND, load_backend
 from ..errors import MocapError
-from ..fitting.camera import FitCamera
+from ..fitting.camera import camera_from_calibration
 from ..fitting.fitter import FitConfig
 from ..fitting.residuals import FitWeights
 from ..tracking.identity import TrackerConfig
@@ -85,20 +85,6 @@ class PipelineConfig:
                             filter_3d=self.filter_3d, filter_final=self.filter_final)
 
 
-def fit_camera(calibration: Any, width: int, height: int) -> FitCamera:
-    """Stage III's camera for a source of ``width`` x ``height`` from a calibration (or none).
-
-    Raises:
-        CalibrationError: the calibration was made at another resolution.
-    """
-    if calibration is None:
-        return FitCamera.uncalibrated(width, height)
-    calibration.check_matches(width, height)
-    ground = calibration.ground
-    return FitCamera.from_parts(calibration.camera_matrix, None if ground is None else ground.rotation_wc,
-                                None if ground is None else ground.camera_centre_world, calibration.dist_coeffs)
-
-
 class Pipeline:
     """Stage I -> Stage III with per-stage timings; one instance per stream (it keeps tracking state).
 
@@ -141,7 +127,7 @@ class Pipeline:
             CalibrationError: on the first frame, when the calibration does not match the source.
         """
         if self.stage3 is None:
-            self.stage3 = Stage3(fit_camera(self.config.calibration, frame.width, frame.height),
+            self.stage3 = Stage3(camera_from_calibration(self.config.calibration, frame.width, frame.height),
                                  self.config.stage3_config())
         start = time.perf_counter()
         observations = self.backend(frame)
