@@ -130,6 +130,15 @@ class PoseDetector:
         image, matrix = letterbox(frame_bgr, self.size)
         return {self.input_name: _prepare(image, self._rgb, self._low, self._high)}, matrix
 
+    def preprocess_region(self, frame_bgr: np.ndarray, roi: SquareRoi) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Inputs for a square region of the frame (zero outside it) and its (2, 3) image->input affine.
+
+        The detector sees people in the region at ``size / roi.size`` of their size instead of
+        ``size / max(H, W)``: a closer look where the whole frame shows people small.
+        """
+        image, matrix = crop(frame_bgr, roi, self.size, border="zero")
+        return {self.input_name: _prepare(image, self._rgb, self._low, self._high)}, matrix
+
     def postprocess(self, outputs: dict[str, np.ndarray], matrix: np.ndarray) -> PoseDetections:
         scores = sigmoid(np.clip(outputs[self._score_output][0, :, 0], -self.score_clip, self.score_clip))
         keep = scores >= self.score_threshold
@@ -191,7 +200,15 @@ class PoseLandmarker:
         inputs, meta = self.preprocess(frame_bgr, roi)
         return self.postprocess(self.engine.run(inputs), meta)
 
-    def next_roi(self, landmarks: PoseLandmarks) -> SquareRoi | None:
-        """Region for the next frame from the two alignment landmarks, ``None`` when degenerate."""
-        roi = alignment_roi(landmarks.xy[self._aux[0]], landmarks.xy[self._aux[1]], self._roi_angle, self._roi_scale)
+    def alignment_points(self, landmarks: PoseLandmarks) -> np.ndarray:
+        """(2, 2) the two alignment landmarks (body centre, scale and rotation point), pixels."""
+        return landmarks.xy[list(self._aux)].astype(np.float64)
+
+    def next_roi(self, landmarks: PoseLandmarks, points: np.ndarray | None = None) -> SquareRoi | None:
+        """Region for the next frame from the two alignment landmarks, ``None`` when degenerate.
+
+        ``points`` replaces the landmarks' own alignment points (e.g. temporally smoothed ones).
+        """
+        center, scale_point = self.alignment_points(landmarks) if points is None else points
+        roi = alignment_roi(center, scale_point, self._roi_angle, self._roi_scale)
         return roi if np.isfinite(roi.size) and roi.size >= MIN_ROI_SIZE_PX else None

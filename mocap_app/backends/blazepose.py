@@ -2,11 +2,15 @@
 
 Per frame: the detector runs only when it is due (nobody tracked, someone lost since the last
 detection, or every ``detect_interval`` frames to pick up newcomers while fewer than
-``max_people`` are tracked); each detection not already covered by a tracked person opens a track
-with the region derived from the detector's hip and alignment keypoints. Every track then runs the
-landmark network on its rotated crop; a pose-flag below the threshold ends the track, otherwise the
-two alignment landmarks give the region for the next frame. Two tracks that converge on one person
-are merged (the older id stays).
+``max_people`` are tracked), on the whole frame and, while someone is tracked, once more on a
+closer square around the tracked people (where the whole frame shows a pair too small to tell
+apart); each detection that is not a tracked person (hips and head apart from theirs, see
+:mod:`.blazepose_people`) opens a track with the region derived from the detector's hip and
+alignment keypoints. Every track then runs the landmark network on its rotated crop; a pose-flag
+below the threshold ends the track, otherwise the two alignment landmarks, smoothed over time as
+MediaPipe smooths them (1-Euro, :data:`ROI_FILTER`), give the region for the next frame. Two tracks
+whose landmarks converge on one person are merged: the one that jumped there is dropped and the
+detector looks for the person it left next frame.
 
 Output per person (:class:`~mocap_app.types.Observation`, joint set ``blazepose33``): the 33 body
 landmarks in image pixels; confidence = visibility x presence probabilities; 3D = world landmarks
@@ -24,20 +28,25 @@ from pathlib import Path
 
 import numpy as np
 
-from engines.blazepose import PoseDetector, PoseLandmarker, PoseLandmarks
+from engines.blazepose import MIN_ROI_SIZE_PX, PoseDetections, PoseDetector, PoseLandmarker, PoseLandmarks
 from engines.engine import load_engine
-from engines.postprocessing import iou
 from engines.preprocessing import SquareRoi
 
 from ..models_store import blazepose_paths
 from ..skeletons import get_skeleton
+from ..tracking.one_euro import OneEuroFilter, OneEuroParams
 from ..types import Frame, FrameObservations, Observation
+from . import blazepose_people as people_geometry
 
 logger = logging.getLogger(__name__)
 
 JOINT_SET = "blazepose33"
 #: Timing keys this backend fills in ``FrameObservations.timings_ms``, in pipeline order.
 TIMING_KEYS = ("preprocess", "detector", "landmarks", "postprocess")
+#: MediaPipe's smoothing of the alignment landmarks that place the next frame's region
+#: (pose_landmark_filtering: 1-Euro, min cutoff 0.01 Hz, beta 10, derivative cutoff 1 Hz, speeds
+#: in region sizes per second): a still person's region stops jittering, a moving one follows.
+ROI_FILTER = OneEuroParams(min_cutoff=0.01, beta=10.0, d_cutoff=1.0)
 
 
 @dataclass(frozen=True)
@@ -47,15 +56,17 @@ class BlazePoseConfig:
     Attributes:
         max_people: most people tracked at once.
         detect_interval: frames between detector runs while people are tracked (finds newcomers).
-        same_person_iou: a detection whose region overlaps a tracked region by more than this is
-            the same person; two tracks whose landmark boxes overlap this much are merged.
+        zoom_detection: also run the detector on a square around the tracked people (finds the
+            second of two close people that the whole-frame pass sees as one).
+        smooth_roi: smooth the landmarks that place the next region over time, as MediaPipe does.
         device: engine device (``"cpu"``; ``"cuda"`` with onnxruntime-gpu).
         threads: ONNX Runtime intra-op threads, ``None`` for its default.
     """
 
     max_people: int = 4
     detect_interval: int = 10
-    same_person_iou: float = 0.5
+    zoom_detection: bool = True
+    smooth_roi: bool = True
     device: str = "cpu"
     threads: int | None = None
 
@@ -73,6 +84,9 @@ class _Track:
     track_id: int
     roi: SquareRoi
     age: int = 0
+    anchors: np.ndarray | None = None        # (2, 2) hip and head centre, pixels
+    landmarks: np.ndarray | None = None      # (33, 2) last body landmarks, pixels
+    roi_filter: OneEuroFilter | None = None
 
 
 @dataclass
@@ -148,27 +162,40 @@ class BlazePoseBackend:
         return len(self._tracks) < self.config.max_people and self._since_detection >= self.config.detect_interval
 
     def _detect(self, image: np.ndarray, clock: _Clock) -> None:
-        clock.start()
-        inputs, matrix = self.detector.preprocess(image)
-        clock.stop("preprocess")
-        outputs = self.detector.engine.run(inputs)
-        clock.stop("detector")
-        detections = self.detector.postprocess(outputs, matrix)
+        """Open a track for every detected person not tracked yet (closer pass first, then the frame)."""
+        height, width = image.shape[:2]
+        passes = [None]
+        zoom = people_geometry.zoom_region([track.roi for track in self._tracks], width, height)
+        if self.config.zoom_detection and zoom is not None and len(self._tracks) < self.config.max_people:
+            passes.insert(0, zoom)
         self.detector_runs += 1
         self._since_detection = 0
         self._lost = False
+        for region in passes:
+            clock.start()
+            if region is None:
+                inputs, matrix = self.detector.preprocess(image)
+            else:
+                inputs, matrix = self.detector.preprocess_region(image, region)
+            clock.stop("preprocess")
+            outputs = self.detector.engine.run(inputs)
+            clock.stop("detector")
+            self._open_tracks(self.detector.postprocess(outputs, matrix))
+            clock.stop("postprocess")
+
+    def _open_tracks(self, detections: PoseDetections) -> None:
         for index in range(len(detections)):
             if len(self._tracks) >= self.config.max_people:
-                break
+                return
             roi = self.detector.roi(detections, index)
-            if not np.isfinite(roi.size) or roi.size < 8.0:
+            if not np.isfinite(roi.size) or roi.size < MIN_ROI_SIZE_PX:
                 continue
-            tracked = [track.roi.bbox() for track in self._tracks]
-            if tracked and iou(roi.bbox(), np.asarray(tracked)).max() > self.config.same_person_iou:
+            anchors = people_geometry.detection_anchors(detections.keypoints[index, 0], detections.boxes[index])
+            if any(people_geometry.covers(track.anchors, people_geometry.body_radius(track.roi), anchors)
+                   for track in self._tracks):
                 continue
-            self._tracks.append(_Track(self._next_id, roi))
+            self._tracks.append(_Track(self._next_id, roi, anchors=anchors))
             self._next_id += 1
-        clock.stop("postprocess")
 
     def _observation(self, track: _Track, result: PoseLandmarks, width: int, height: int) -> Observation:
         body = slice(0, self.landmarker.num_body)
@@ -199,29 +226,55 @@ class BlazePoseBackend:
             outputs = self.landmarker.engine.run(inputs)
             clock.stop("landmarks")
             result = self.landmarker.postprocess(outputs, meta)
-            next_roi = self.landmarker.next_roi(result) if result.score >= self.landmarker.presence_threshold else None
+            next_roi = None
+            if result.score >= self.landmarker.presence_threshold:
+                next_roi = self.landmarker.next_roi(result, self._smoothed_points(track, result, frame.timestamp))
             clock.stop("postprocess")
             if next_roi is None:
                 self._lost = True
                 continue
-            track.roi, track.age = next_roi, track.age + 1
             survivors.append((track, result))
+            track.roi = next_roi
 
         clock.start()
         people = self._merge_duplicates([(track, self._observation(track, result, width, height))
                                          for track, result in survivors])
+        for track, observation in people:
+            track.age += 1
+            track.landmarks = observation.joints2d
+            track.anchors = people_geometry.landmark_anchors(observation.joints2d)
         self._tracks = [track for track, _ in people]
         clock.stop("postprocess")
         return FrameObservations(frame=frame.index, time=frame.timestamp, width=width, height=height,
                                  people=tuple(observation for _, observation in people), timings_ms=clock.timings)
 
+    def _smoothed_points(self, track: _Track, result: PoseLandmarks, t: float) -> np.ndarray | None:
+        """The alignment points that place the next region, smoothed over time (``None``: raw)."""
+        if not self.config.smooth_roi:
+            return None
+        if track.roi_filter is None:
+            track.roi_filter = OneEuroFilter(ROI_FILTER)
+        return track.roi_filter(self.landmarker.alignment_points(result), t, scale=float(result.roi.size))
+
     def _merge_duplicates(self, people: list[tuple[_Track, Observation]]) -> list[tuple[_Track, Observation]]:
-        """Drop the younger of two tracks that now cover the same person."""
+        """Keep one track per person when two have converged on the same one.
+
+        The track that moved less since its last frame stays (a new track, with no history, never
+        beats an established one); when an established track is dropped, the person it was
+        following is probably no longer tracked, so the detector runs on the next frame.
+        """
+        def jump(item: tuple[_Track, Observation]) -> tuple[float, int]:
+            track, observation = item
+            radius = people_geometry.body_radius(track.roi)
+            return people_geometry.steadiness(track.landmarks, observation.joints2d, radius), track.track_id
+
         kept: list[tuple[_Track, Observation]] = []
-        for track, observation in sorted(people, key=lambda item: item[0].track_id):
-            boxes = [other.bbox for _, other in kept]
-            if boxes and iou(observation.bbox, np.asarray(boxes)).max() > self.config.same_person_iou:
-                logger.debug("track %d merged into an older track", track.track_id)
+        for track, observation in sorted(people, key=jump):
+            radius = people_geometry.body_radius(track.roi)
+            if any(people_geometry.same_landmarks(observation.joints2d, other.joints2d, radius) for _, other in kept):
+                logger.debug("track %d covers a person already tracked: dropped", track.track_id)
+                if track.landmarks is not None:
+                    self._lost = True
                 continue
             kept.append((track, observation))
-        return kept
+        return sorted(kept, key=lambda item: item[0].track_id)

@@ -1,0 +1,106 @@
+"""Who is who among BlazePose's tracked regions and detections: the multi-person geometry.
+
+BlazePose is a single-person model made multi-person by tracking one region per person. Three
+decisions need care when people are close (a dancing pair, a crossing):
+
+* whether a detection is someone already tracked. The landmark regions are squares of 2.5 body
+  radii, so two people half a metre apart have regions overlapping far more than any box IoU
+  threshold would allow; instead a detection is the same person only when both its hip centre and
+  its head (the detector's box) lie within :data:`SAME_PERSON_RADII` body radii of a tracked
+  person's hips and head (:func:`covers`);
+* where to look for people the whole-frame detector misses: at 1280x720 the detector sees a
+  person at a sixth of their size and merges two overlapping people into one detection; a second
+  pass over a square around the tracked people (:func:`zoom_region`) sees them at two to three
+  times that size, as the detector was trained;
+* when two tracks have converged on one person (a region drifted onto a neighbour): their body
+  landmarks then coincide (median distance under :data:`DUPLICATE_RADII` body radii,
+  :func:`same_landmarks`); the track whose landmarks jumped the most since its last frame is the
+  one that drifted, and is dropped (:func:`steadiness`).
+
+Shapes: landmarks (33, 2) image pixels; a person's *anchors* are (2, 2): hip centre, head centre.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engines.preprocessing import SquareRoi
+
+from ..skeletons import BLAZEPOSE33
+
+#: A detection whose hips and head both lie within this many body radii of a tracked person's is
+#: that person (a detector's hip keypoint is within about 0.1 radii; two people side by side, even
+#: holding hands, are 0.4 radii or more apart at the hips or the head).
+SAME_PERSON_RADII = 0.3
+#: Two tracks whose body landmarks are this close (median, in body radii) cover one person.
+DUPLICATE_RADII = 0.15
+#: Side of the zoomed detection square over the side of the largest tracked region.
+ZOOM_MARGIN = 1.15
+#: A zoomed pass is worth it only when the square is at most this fraction of the frame's long side.
+ZOOM_MAX_FRACTION = 0.7
+#: Landmark region side over the body radius (MediaPipe's 1.25 scale of a circle of that radius).
+ROI_SIDE_PER_RADIUS = 2.5
+
+_HIPS = BLAZEPOSE33.indices(["left_hip", "right_hip"])
+_FACE = BLAZEPOSE33.indices(["nose", "left_eye", "right_eye", "left_ear", "right_ear", "mouth_left", "mouth_right"])
+
+
+def landmark_anchors(landmarks: np.ndarray) -> np.ndarray:
+    """(2, 2) hip centre and face centre of (33+, 2) BlazePose landmarks, pixels."""
+    return np.stack([landmarks[_HIPS].mean(axis=0), landmarks[_FACE].mean(axis=0)])
+
+
+def detection_anchors(hip_keypoint: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """(2, 2) hip centre and head centre of one detection: its mid-hip keypoint and its box's centre."""
+    box = np.asarray(box, dtype=np.float64)
+    return np.stack([np.asarray(hip_keypoint, dtype=np.float64), 0.5 * (box[:2] + box[2:])])
+
+
+def body_radius(roi: SquareRoi) -> float:
+    """A person's body radius (hips to the top of the head, roughly), pixels, from their region."""
+    return float(roi.size) / ROI_SIDE_PER_RADIUS
+
+
+def covers(tracked: np.ndarray, radius: float, candidate: np.ndarray) -> bool:
+    """Whether ``candidate`` anchors (2, 2) are the person with ``tracked`` anchors and ``radius``.
+
+    Both the hips and the head must be near: two people side by side have near heads or near hips
+    only while one is bending over the other, and then the other is still apart.
+    """
+    distances = np.linalg.norm(np.asarray(candidate) - np.asarray(tracked), axis=1)
+    return bool(np.all(distances < SAME_PERSON_RADII * max(radius, 1.0)))
+
+
+def same_landmarks(a: np.ndarray, b: np.ndarray, radius: float) -> bool:
+    """Whether two (33, 2) landmark sets describe one person (median distance under the gate)."""
+    distance = np.linalg.norm(np.asarray(a) - np.asarray(b), axis=1)
+    distance = distance[np.isfinite(distance)]
+    return bool(len(distance) and np.median(distance) < DUPLICATE_RADII * max(radius, 1.0))
+
+
+def steadiness(previous: np.ndarray | None, current: np.ndarray, radius: float) -> float:
+    """How far a track's landmarks moved since its last frame, in body radii (inf: no history).
+
+    Between two tracks that converged on one person, the one that moved more is the one whose
+    region drifted off its own person.
+    """
+    if previous is None:
+        return float("inf")
+    distance = np.linalg.norm(np.asarray(current) - np.asarray(previous), axis=1)
+    distance = distance[np.isfinite(distance)]
+    return float(np.median(distance)) / max(radius, 1.0) if len(distance) else float("inf")
+
+
+def zoom_region(rois: list[SquareRoi], width: int, height: int) -> SquareRoi | None:
+    """An upright square around the tracked people for a second, closer detector pass.
+
+    Centred on the mean of the regions' centres, ``ZOOM_MARGIN`` times the largest region; ``None``
+    when nobody is tracked or the square would not be markedly closer than the whole frame.
+    """
+    if not rois:
+        return None
+    side = ZOOM_MARGIN * max(float(roi.size) for roi in rois)
+    if not np.isfinite(side) or side > ZOOM_MAX_FRACTION * max(width, height):
+        return None
+    centre = np.mean([roi.center for roi in rois], axis=0)
+    return SquareRoi(center=centre.astype(np.float64), size=side, rotation=0.0)
