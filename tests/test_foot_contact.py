@@ -56,3 +56,17 @@ def test_a_real_step_lifts_the_pin():
     left = feet[-1, FOOT_JOINTS.index("LeftFoot")]
     right = feet[-1, FOOT_JOINTS.index("RightFoot")]
     assert left[2] - right[2] > 0.2  # the left foot followed the observations 30 cm forward
+
+
+def test_a_planted_foot_stays_within_millimetres_of_where_it_was_planted():
+    feet, contacts = _fit(60, None, seed=3)
+    ankle = FOOT_JOINTS.index("LeftFoot")
+    planted = np.flatnonzero(contacts[:, ankle])
+    first = planted[0]
+    held = planted[planted >= first][: np.argmax(np.diff(np.r_[planted[planted >= first], 10**6]) > 1) + 1]
+    assert len(held) > 20  # the pin is not lifted by the noise
+    drift = np.linalg.norm(feet[held][:, ankle, [0, 2]] - feet[first, ankle, [0, 2]], axis=1)
+    # metres, on 2 px and 2 cm of detector noise (the depth filter may creep the body and its pins by 1 cm/s)
+    assert np.median(drift) < 0.005 and drift.max() < 0.015
+    steps = np.linalg.norm(np.diff(feet[held][:, ankle, [0, 2]], axis=0), axis=1)
+    assert steps.mean() < 0.0015

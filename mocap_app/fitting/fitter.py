@@ -10,17 +10,16 @@ same way.
 Depth (beyond XNect): after each solve the root is moved along its viewing ray to an alpha-beta
 filtered depth, measured from the fitted pose's own reprojection (:mod:`.depth`).
 
-Foot contact (beyond XNect): after each solve, an observed foot joint that is low and slow is
-pinned where it is; the next frames pull it back to that anchor until the observations alone
-(never the pinned fit) move it away by more than a release distance or lift it. This is what
-removes most foot sliding without freezing steps.
+Foot contact (beyond XNect): after each solve, :class:`~.contact.FootContacts` decides from a short
+window of observations which foot joints are planted; the next frames pin them to where the fit
+had them (:mod:`.contact`). While a foot is planted the depth filter may only creep the body (and
+its anchors) along the viewing ray, so planted feet neither skate nor hold a wrong depth forever.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +29,7 @@ from scipy.spatial.transform import Rotation
 from ..skeletons import RIG
 from ..skeletons.kinematic import FOOT_JOINTS
 from .camera import FitCamera
+from .contact import ContactConfig, FootContacts
 from .depth import MIN_SMOOTHED_DEPTH_M, DepthSmoothing, reprojecting_root
 from .kinematics import NUM_PARAMS, ROOT_DOFS, RigKinematics, elementary_rotations
 from .residuals import FitWeights, FrameTargets, PoseCost
@@ -44,28 +44,6 @@ MIN_VISIBLE_JOINTS = 5
 VISIBLE_CONFIDENCE = 0.1
 #: Mean 3D misfit (metres) above which a warm-started fit is taken to have lost the pose.
 LOST_POSE_M = 0.15
-#: Frames of foot heights kept to estimate the floor when it is not calibrated.
-FLOOR_HISTORY = 90
-
-
-@dataclass(frozen=True)
-class ContactConfig:
-    """When a foot joint counts as planted.
-
-    Attributes:
-        height_m: at most this far above its standing height over the floor.
-        speed_mps: horizontal speed below which it may be planted.
-        release_m: the observations must move it this far (horizontally in 3D, or in 2D at the
-            performer's depth) from its anchor to lift it again.
-        lift_m: ... or put it this far above its standing height over the floor.
-        smoothing: weight of the previous frames in the observed feet (exponential smoothing).
-    """
-
-    height_m: float = 0.08
-    speed_mps: float = 1.0
-    release_m: float = 0.06
-    lift_m: float = 0.1
-    smoothing: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -144,9 +122,7 @@ class PerformerFit:
         root_depth: camera depth of the root at the last fit, metres.
         filtered_depth: the depth filter's root depth, metres (``None`` before the first fit).
         depth_velocity: its rate of change, metres per second.
-        in_contact: (F,) planted feet; ``anchors`` (F, 3) where.
-        floor_samples: recent lowest-foot heights, for an uncalibrated floor.
-        seen_feet: (F, 3) smoothed observed foot positions, ``None`` before the first fit.
+        contacts: the foot contact state (created by the fitter on the first fit).
         standing: (offsets, (F,) standing heights of the foot joints) cache.
     """
 
@@ -160,11 +136,18 @@ class PerformerFit:
     root_depth: float = 3.0
     filtered_depth: float | None = None
     depth_velocity: float = 0.0
-    in_contact: np.ndarray = field(default_factory=lambda: np.zeros(len(FOOT_JOINTS), dtype=bool))
-    anchors: np.ndarray = field(default_factory=lambda: np.zeros((len(FOOT_JOINTS), 3)))
-    floor_samples: deque = field(default_factory=lambda: deque(maxlen=FLOOR_HISTORY))
-    seen_feet: np.ndarray | None = None
+    contacts: FootContacts | None = None
     standing: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def in_contact(self) -> np.ndarray:
+        """(F,) bool, which of ``FOOT_JOINTS`` are planted."""
+        return self.contacts.planted if self.contacts is not None else np.zeros(len(FOOT_JOINTS), dtype=bool)
+
+    def release_contacts(self) -> None:
+        """Lift every planted foot (the body is about to jump: re-sized or re-initialised)."""
+        if self.contacts is not None:
+            self.contacts.release_all()
 
 
 def params_from_state(root_position: np.ndarray, root_rotation: np.ndarray,
@@ -262,7 +245,9 @@ class SkeletonFitter:
     # Solving --------------------------------------------------------------------------------
     def _targets(self, state: PerformerFit, obs: RigObservation, camera: FitCamera, dt: float) -> FrameTargets:
         joints = RIG.num_joints
-        feet_w = state.in_contact.astype(np.float64) if self.config.contact is not None else np.zeros(len(_FEET))
+        feet_w, anchors = np.zeros(len(_FEET)), np.zeros((len(_FEET), 3))
+        if self.config.contact is not None and state.contacts is not None:
+            anchors, feet_w = state.contacts.anchors, state.contacts.planted.astype(np.float64)
         return FrameTargets(
             joints3d=obs.joints3d if obs.joints3d is not None else np.zeros((joints, 3)),
             weights3d=(obs.confidence3d if obs.confidence3d is not None else np.ones(joints))
@@ -270,7 +255,7 @@ class SkeletonFitter:
             joints2d=obs.joints2d, weights2d=obs.confidence2d, K=camera.K, R_wc=camera.R_wc, t_wc=camera.t_wc,
             depth_ref=state.root_depth, prev_positions=state.positions, prev_velocity=state.velocity,
             prev_root_depth=state.root_depth if state.positions is not None else None, dt=dt,
-            foot_joints=_FEET, foot_anchors=state.anchors, foot_weights=feet_w)
+            foot_joints=_FEET, foot_anchors=anchors, foot_weights=feet_w)
 
     def _restart(self, state: PerformerFit, obs: RigObservation, camera: FitCamera, targets: FrameTargets,
                  solution: np.ndarray, anchor: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -348,26 +333,26 @@ class SkeletonFitter:
         state.params, state.anchor = params_from_state(root, rotation, angles)
         if restarted:  # the jump to the new basin is no motion: forget the velocities and the pins
             state.param_velocity[:] = 0.0
-            state.in_contact[:] = False
+            state.release_contacts()
         elif not first:
             velocity = (state.params - previous_params) / dt
             velocity[3:ROOT_DOFS] = 0.0
             state.param_velocity = 0.5 * velocity + 0.5 * state.param_velocity
         if pose is None or restarted:  # (the same pose as the solution's: only the anchor was re-packed)
             pose = self.kin.forward(state.params, state.anchor, state.offsets)
-        correction = np.zeros(3)
         if self.config.depth is not None:
-            correction = self._depth_correction(state, pose.positions, obs, camera, dt)
-            if not state.in_contact.any():  # planted feet hold the body; the correction goes to new anchors
-                state.params[:3] += correction
-                pose = dataclasses.replace(pose, positions=pose.positions + correction)
-                correction = np.zeros(3)
+            shift = self._depth_correction(state, pose.positions, obs, camera, dt)
+            if state.in_contact.any():  # planted feet hold the body: it (and they) may only creep
+                shift *= min(1.0, self.config.contact.creep_mps * dt / max(float(np.linalg.norm(shift)), 1e-12))
+                state.contacts.shift(shift)
+            state.params[:3] += shift
+            pose = dataclasses.replace(pose, positions=pose.positions + shift)
         if not first:
             state.velocity = np.zeros_like(pose.positions) if restarted else (pose.positions - state.positions) / dt
         state.positions, state.time = pose.positions, time
         state.root_depth = float(camera.to_camera(pose.positions[0])[2])
         if self.config.contact is not None:
-            self._update_contacts(state, obs, camera, dt, correction)
+            self._update_contacts(state, obs, camera, time)
         return self._result(state, fitted=True, pose=pose)
 
     def _depth_correction(self, state: PerformerFit, positions: np.ndarray, obs: RigObservation,
@@ -404,49 +389,27 @@ class SkeletonFitter:
             state.standing = (state.offsets, rest[_FEET, 1] - rest[:, 1].min())
         return state.standing[1]
 
-    def _update_contacts(self, state: PerformerFit, obs: RigObservation, camera: FitCamera, dt: float,
-                         correction: np.ndarray) -> None:
-        """Plant or lift each foot joint after a solve, on the evidence of the observations alone.
+    def _update_contacts(self, state: PerformerFit, obs: RigObservation, camera: FitCamera, time: float) -> None:
+        """Hand the observed feet to the contact state (see :mod:`.contact`).
 
-        The *observed* foot is the fitted root plus the root-relative 3D observation (or the
-        fitted foot where there is no 3D), smoothed over a few frames (``smoothing``) because a
-        detector's foot jitters by centimetres. A free foot joint is planted where the fit has it
-        when the observed foot is low (within ``height_m`` of its standing height over the floor)
-        and slow; a planted one is lifted when the observed foot (or its 2D detection, at the
-        performer's depth) is ``release_m`` away from the anchor, or has risen by ``lift_m``.
-        Never the pinned fit itself: it would hold its own pin. ``correction`` (3,) is the depth
-        filter's pending translation of the body (held back while a foot is planted); new anchors
-        and the observed feet include it, so successive steps do not ratchet the body along the
-        viewing ray.
+        The *observed* foot is the fitted root plus the root-relative 3D observation (the fitted foot
+        where there is no 3D): never the pinned fit itself, which would hold its own pin. Only joints
+        the 2D detections show can be planted: nothing could ever lift the others.
         """
-        config = self.config.contact
+        if state.contacts is None or state.contacts.config is not self.config.contact:
+            state.contacts = FootContacts(len(_FEET), self.config.contact)
         feet = state.positions[_FEET]
-        standing = self._standing_heights(state)
-        seen = feet + correction
+        seen = feet
         if obs.joints3d is not None:
-            seen = np.where(np.isfinite(obs.joints3d[_FEET]), state.positions[0] + correction + obs.joints3d[_FEET],
-                            seen)
-        previous = state.seen_feet
-        state.seen_feet = seen if previous is None else config.smoothing * previous + (1 - config.smoothing) * seen
-        clearance = state.seen_feet[:, 1] - standing
-        state.floor_samples.append(float(clearance.min()))
-        height = clearance - (0.0 if camera.has_floor else float(np.median(state.floor_samples)))
-        speed = np.full(len(_FEET), np.inf) if previous is None else np.linalg.norm(
-            (state.seen_feet - previous)[:, [0, 2]], axis=1) / dt
-        pixel_to_m = state.root_depth / camera.K[0, 0]
+            seen = np.where(np.isfinite(obs.joints3d[_FEET]), state.positions[0] + obs.joints3d[_FEET], feet)
         seen2d = obs.joints2d[_FEET]
-        # Only joints the observations show can be planted: nothing could ever lift the others.
         observed = np.isfinite(seen2d).all(axis=1) & (np.nan_to_num(obs.confidence2d[_FEET]) >= VISIBLE_CONFIDENCE)
-        for k in range(len(_FEET)):
-            if state.in_contact[k]:
-                moved = float(np.linalg.norm((state.seen_feet[k] - state.anchors[k])[[0, 2]]))
-                if observed[k]:
-                    moved = max(moved, float(np.linalg.norm(camera.project(state.anchors[k]) - seen2d[k])) * pixel_to_m)
-                if moved > config.release_m or height[k] > config.lift_m:
-                    state.in_contact[k] = False
-            elif height[k] < config.height_m and speed[k] < config.speed_mps and observed[k]:
-                state.in_contact[k] = True
-                state.anchors[k] = feet[k] + correction
+        pixel_to_m = state.root_depth / camera.K[0, 0]
+        moved_2d = np.full(len(_FEET), np.nan)
+        if state.contacts.planted.any():
+            moved_2d[observed] = np.linalg.norm(camera.project(state.contacts.anchors[observed]) - seen2d[observed],
+                                                axis=-1) * pixel_to_m
+        state.contacts.update(time, seen, feet, self._standing_heights(state), observed, moved_2d, camera.has_floor)
 
     def _result(self, state: PerformerFit, fitted: bool, pose=None) -> FitResult:
         if pose is None:

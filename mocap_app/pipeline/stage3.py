@@ -122,7 +122,7 @@ class _Performer:
         if changed and due:
             # A new size puts the body at another depth: restart the depth filter there, unpinned.
             self.fit.filtered_depth = None
-            self.fit.in_contact[:] = False
+            self.fit.release_contacts()
             samples = np.stack(self.bone_samples) if self.bone_samples else None
             self.fit.offsets = estimate_offsets(samples, self.height_m)
             if samples is not None:

@@ -1,0 +1,65 @@
+"""FootContacts: windowed planting, debounced lifting, and the depth creep of a planted body."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mocap_app.fitting.contact import ContactConfig, FootContacts
+
+FPS = 30.0
+STANDING = np.array([0.08, 0.02])  # an ankle and a toe joint over the floor, metres
+
+
+def _still_feet(rng: np.random.Generator, sigma: float = 0.01) -> np.ndarray:
+    """(2, 3) feet standing at fixed places, observed with ``sigma`` metres of noise."""
+    feet = np.array([[0.0, 0.08, 0.0], [0.0, 0.02, 0.15]])
+    return feet + rng.normal(0.0, sigma, feet.shape)
+
+
+def _run(contacts: FootContacts, frames: int, start: int, rng: np.random.Generator, moved_2d=None) -> None:
+    for f in range(start, start + frames):
+        seen = _still_feet(rng)
+        contacts.update(f / FPS, seen, seen, STANDING, np.ones(2, bool),
+                        np.full(2, np.nan) if moved_2d is None else moved_2d(f), has_floor=True)
+
+
+def test_still_feet_are_planted_after_the_window_and_held_on_noise():
+    rng, contacts = np.random.default_rng(0), FootContacts(2, ContactConfig())
+    _run(contacts, ContactConfig().window - 1, 0, rng)
+    assert not contacts.planted.any()  # one noisy frame, or a few, cannot tell planted from slow
+    _run(contacts, 30, ContactConfig().window - 1, rng)
+    assert contacts.planted.all()
+
+
+def test_one_outlier_detection_does_not_lift_a_planted_foot_but_a_step_does():
+    rng, contacts = np.random.default_rng(1), FootContacts(2, ContactConfig())
+    _run(contacts, 20, 0, rng)
+    anchors = contacts.anchors.copy()
+    _run(contacts, 1, 20, rng, moved_2d=lambda f: np.array([0.4, np.nan]))  # a detector jumps 40 cm once
+    assert contacts.planted.all()
+    np.testing.assert_array_equal(contacts.anchors, anchors)
+    _run(contacts, 1, 21, rng)
+    for f in (22, 23):  # the ankle really steps away (in 2D and in 3D)
+        seen = _still_feet(rng) + [[0.0, 0.0, 0.3], [0.0, 0.0, 0.0]]
+        contacts.update(f / FPS, seen, seen, STANDING, np.ones(2, bool), np.array([0.3, np.nan]), has_floor=True)
+        assert contacts.planted[0] == (f == 22)  # two frames of evidence lift it
+    assert contacts.planted[1]
+
+
+def test_rising_foot_is_lifted():
+    rng, contacts = np.random.default_rng(2), FootContacts(2, ContactConfig())
+    _run(contacts, 20, 0, rng)
+    for f in range(20, 26):
+        seen = _still_feet(rng) + [0.0, 0.25, 0.0]
+        contacts.update(f / FPS, seen, seen, STANDING, np.ones(2, bool), np.full(2, np.nan), has_floor=True)
+    assert not contacts.planted.any()
+
+
+def test_shift_moves_the_anchors_with_the_body():
+    rng, contacts = np.random.default_rng(3), FootContacts(2, ContactConfig())
+    _run(contacts, 20, 0, rng)
+    anchors = contacts.anchors.copy()
+    contacts.shift(np.array([0.0, 0.0, 0.001]))
+    np.testing.assert_allclose(contacts.anchors - anchors, [[0.0, 0.0, 0.001]] * 2)
+    _run(contacts, 5, 20, rng)
+    assert contacts.planted.all()  # the shifted history is no motion
