@@ -1,15 +1,22 @@
-"""The one ``Engine`` interface and its first runtime: ONNX Runtime.
+"""The one ``Engine`` interface, its ONNX Runtime engine, and :func:`load_engine` that picks the runtime.
 
 An engine loads a model file and its sidecar contract (``model.toml`` beside ``model.onnx``, see
 :mod:`models.export`), checks one against the other, and then only runs:
 ``run({"image": array}) -> {"boxes": ..., "scores": ...}``. Which execution providers to ask for
 comes from :data:`PROVIDERS`, keyed by (backend, device); ``provider`` reports the one ONNX Runtime
 actually bound, so a missing CUDA build shows up as ``CPUExecutionProvider`` instead of hiding.
+
+:func:`load_engine` takes a provider choice (``auto``, ``tensorrt``, ``cuda``, ``cpu``; see
+:mod:`engines.providers`), and returns a :class:`~engines.trt_engine.TrtEngine`, an ONNX Runtime
+CUDA engine (IO binding: each input is copied to the GPU once, straight from the caller's array) or
+an ONNX Runtime CPU engine, falling back down that list with one message naming what was skipped
+and why.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -17,7 +24,16 @@ from pathlib import Path
 
 import numpy as np
 
-from mocap_app.errors import ModelContractError, WeightsMissingError
+from mocap_app.errors import MocapError, ModelContractError, WeightsMissingError
+
+from .providers import (
+    ORT_PROVIDER_NAMES,
+    Availability,
+    Decision,
+    announce,
+    probe_availability,
+    select_provider,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -31,6 +47,9 @@ PROVIDERS: dict[tuple[str, str], list[str]] = {
     ("ort", "cpu"): ["CPUExecutionProvider"],
     ("ort", "cuda"): ["CUDAExecutionProvider", "CPUExecutionProvider"],
 }
+#: Environment variable choosing the TensorRT precision (``fp16`` by default; ``fp32``, ``int8``).
+PRECISION_ENV = "MOCAP_TRT_PRECISION"
+_PRECISION_NAMES = {"float32": "fp32", "float16": "fp16"}
 #: Sidecar layouts this runtime understands (``format`` key written by models/export.py).
 SIDECAR_FORMATS = (1,)
 _DTYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(int64)": "int64",
@@ -95,7 +114,9 @@ class Engine(ABC):
 
     @property
     def precision(self) -> str:
-        return self.input_specs[0].dtype if self.input_specs else "float32"
+        """Arithmetic precision the network runs in (``"fp32"``, ``"fp16"``, ``"int8"``)."""
+        dtype = self.input_specs[0].dtype if self.input_specs else "float32"
+        return _PRECISION_NAMES.get(dtype, dtype)
 
     def check_contract(self, output_specs: tuple[TensorSpec, ...]) -> None:
         """Compare the runtime's inputs and outputs with the sidecar; raise on the first mismatch."""
@@ -125,13 +146,17 @@ class OrtEngine(Engine):
         path: the ``.onnx`` file (its ``.toml`` sidecar beside it).
         device: ``"cpu"`` or ``"cuda"`` (see :data:`PROVIDERS`).
         threads: intra-op threads; ``None`` lets ONNX Runtime choose (one per physical core).
+        io_binding: bind inputs and outputs explicitly (default: on for CUDA). Each input is copied
+            once into a device tensor kept per shape, and outputs are written straight to host
+            memory, so a frame is not staged twice; on the CPU it changes nothing but is tested there.
 
     Example:
         >>> engine = OrtEngine(blazepose_paths()["pose_detection"])  # doctest: +SKIP
         >>> outputs = engine.run({"image": np.zeros((1, 224, 224, 3), np.float32)})  # doctest: +SKIP
     """
 
-    def __init__(self, path: str | Path, device: str = "cpu", threads: int | None = None) -> None:
+    def __init__(self, path: str | Path, device: str = "cpu", threads: int | None = None,
+                 io_binding: bool | None = None) -> None:
         import onnxruntime as ort
 
         providers = provider_list("ort", device)
@@ -156,7 +181,11 @@ class OrtEngine(Engine):
         self.check_contract(output_specs)
         if self.provider != providers[0]:
             logger.warning("%s: %s not available, running on %s", self.path.name, providers[0], self.provider)
-        logger.info("Loaded %s on %s", self.path.name, self.provider)
+        self._ort = ort
+        self._device_type = "cuda" if self.provider == ORT_PROVIDER_NAMES["cuda"] else "cpu"
+        self._binding = self._session.io_binding() if (device == "cuda" if io_binding is None else io_binding) else None
+        self._bound: dict[str, object] = {}  # input name -> OrtValue on the device, reused while the shape holds
+        logger.info("Loaded %s on %s%s", self.path.name, self.provider, " (IO binding)" if self._binding else "")
 
     @staticmethod
     def _spec(node: object) -> TensorSpec:
@@ -168,8 +197,25 @@ class OrtEngine(Engine):
         return self._session.get_providers()[0]
 
     def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        if self._binding is not None:
+            return self._run_bound(inputs)
         outputs = self._session.run(self.output_names, inputs)
         return dict(zip(self.output_names, outputs, strict=True))
+
+    def _run_bound(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        binding = self._binding
+        for spec in self.input_specs:
+            array = np.ascontiguousarray(inputs[spec.name], dtype=np.dtype(spec.dtype))
+            value = self._bound.get(spec.name)
+            if value is None or tuple(value.shape()) != array.shape:
+                value = self._ort.OrtValue.ortvalue_from_shape_and_type(array.shape, array.dtype, self._device_type, 0)
+                self._bound[spec.name] = value
+                binding.bind_ortvalue_input(spec.name, value)
+            value.update_inplace(array)  # the one host -> device copy of this input
+        for name in self.output_names:
+            binding.bind_output(name, "cpu")  # written to host memory by the run: no second copy
+        self._session.run_with_iobinding(binding)
+        return dict(zip(self.output_names, binding.copy_outputs_to_cpu(), strict=True))
 
 
 def provider_list(backend: str, device: str) -> list[str]:
@@ -181,7 +227,41 @@ def provider_list(backend: str, device: str) -> list[str]:
         raise ValueError(f"No engine for backend {backend!r} on {device!r}; valid: {valid}.") from None
 
 
-def load_engine(path: str | Path, backend: str = "ort", device: str = "cpu", threads: int | None = None) -> Engine:
-    """Load ``path`` with the runtime for ``backend`` (only ONNX Runtime so far)."""
-    provider_list(backend, device)
-    return OrtEngine(path, device=device, threads=threads)
+def load_engine(path: str | Path, backend: str = "ort", device: str = "cpu", threads: int | None = None,
+                precision: str | None = None, available: Availability | None = None) -> Engine:
+    """Load ``path`` on the provider chosen for ``device``, falling back with one message.
+
+    Args:
+        path: the ``.onnx`` file.
+        backend: ``"ort"`` (kept for callers that name it; the provider decides the runtime).
+        device: ``"auto"``, ``"tensorrt"``, ``"cuda"`` or ``"cpu"``.
+        threads: ONNX Runtime intra-op threads.
+        precision: TensorRT precision (default ``$MOCAP_TRT_PRECISION`` or ``fp16``).
+        available: what the machine has (default: probed once per process).
+
+    Raises:
+        ValueError: unknown ``device`` (the message lists the valid ones).
+        MocapError: ONNX Runtime itself cannot run (not installed, or both of its packages installed).
+    """
+    if backend != "ort":
+        raise ValueError(f"No engine for backend {backend!r}; valid: ort.")
+    available = available or probe_availability()
+    try:
+        decision = select_provider(device, available)
+    except RuntimeError as exc:
+        raise MocapError(str(exc)) from exc
+    announce(decision)
+    if decision.provider != "tensorrt":
+        return OrtEngine(path, device=decision.provider, threads=threads)
+    try:
+        from .trt_engine import TrtEngine
+
+        return TrtEngine(path, precision=precision or os.environ.get(PRECISION_ENV, "fp16"), available=available)
+    except (ModelContractError, WeightsMissingError):
+        raise
+    except (MocapError, ImportError, RuntimeError, OSError, AttributeError, TypeError, ValueError) as exc:
+        # build or load failure, CUDA error, a TensorRT whose API differs: never a crash, never a retry loop
+        fallback = select_provider("cuda", available)
+        announce(Decision(device, fallback.provider, (("tensorrt", f"{Path(path).name}: {exc}"),)
+                          + fallback.fallbacks))
+        return OrtEngine(path, device=fallback.provider, threads=threads)

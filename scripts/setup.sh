@@ -28,5 +28,9 @@ PYTHON="${PYTHON:-python3}"
 "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 # torch is pinned in the 'train' extra (an unpinned torch pulls several GB of CUDA wheels).
-.venv/bin/python -m pip install -q -e ".[dev,train]"
+# ONNX Runtime comes from exactly one extra: 'cpu' (onnxruntime) or, with MOCAP_GPU=1, 'gpu'
+# (onnxruntime-gpu, TensorRT, cuda-python). Both packages provide the same module, so the other is removed first.
+if [ "${MOCAP_GPU:-0}" = "1" ]; then RUNTIME=gpu; OTHER=onnxruntime; else RUNTIME=cpu; OTHER=onnxruntime-gpu; fi
+.venv/bin/python -m pip uninstall -q -y "$OTHER" >/dev/null 2>&1 || true
+.venv/bin/python -m pip install -q -e ".[$RUNTIME,dev,train]"
 echo "setup: done. Activate with 'source .venv/bin/activate', then run 'mocap --help'."

@@ -27,3 +27,18 @@ def blender_exe() -> str:
     if exe is None:
         pytest.skip("blender is not on PATH (scripts/setup.sh installs it)")
     return exe
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip tests marked ``gpu`` where the CUDA driver reports no GPU (probed once, without nvidia-smi)."""
+    marked = [item for item in items if "gpu" in item.keywords]
+    if not marked:
+        return
+    from engines.providers import probe_availability
+
+    problem = probe_availability().gpu_problem
+    if problem is None:
+        return
+    skip = pytest.mark.skip(reason=f"needs an NVIDIA GPU: {problem}")
+    for item in marked:
+        item.add_marker(skip)

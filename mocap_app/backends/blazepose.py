@@ -59,7 +59,7 @@ class BlazePoseConfig:
         zoom_detection: also run the detector on a square around the tracked people (finds the
             second of two close people that the whole-frame pass sees as one).
         smooth_roi: smooth the landmarks that place the next region over time, as MediaPipe does.
-        device: engine device (``"cpu"``; ``"cuda"`` with onnxruntime-gpu).
+        device: where the networks run: ``"auto"``, ``"tensorrt"``, ``"cuda"`` or ``"cpu"`` (engines.providers).
         threads: ONNX Runtime intra-op threads, ``None`` for its default.
     """
 

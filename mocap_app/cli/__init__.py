@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "models": ("mocap_app.cli.models_cmd", "fetch and convert the BlazePose models (mocap models fetch)"),
     "run": ("mocap_app.cli.run_cmd", "run a video or camera through a Stage I engine into observations"),
     "bench": ("mocap_app.cli.bench_cmd", "time each stage of an engine and print frames per second"),
+    "engines": ("mocap_app.cli.engines_cmd", "build, list and clear cached TensorRT engines"),
     "calibrate": ("mocap_app.cli.calibrate_cmd", "camera intrinsics and the ground plane from a checkerboard"),
     "synth": ("mocap_app.cli.synth_cmd", "render synthetic performers from BVH motion with exact ground truth"),
     "fit": ("mocap_app.cli.fit_cmd", "fit skeletons to an observation file and export BVH"),

@@ -1,4 +1,10 @@
-"""``mocap bench``: per-stage milliseconds and frames per second of a Stage I engine on a video.
+"""``mocap bench``: per-stage milliseconds and frames per second of a Stage I engine.
+
+With ``--providers`` (or for blazepose without ``--source``): the networks of the engine on every
+provider side by side (:mod:`engines.bench`): mean, p50 and p99 milliseconds per stage and frames
+and people per second, for 1, 2, 5 and 10 people by default, as a table or ``--json``.
+
+Otherwise, on a video:
 
 The clip is the source's first ``--frames`` frames, optionally cropped (``--crop``), resized to
 640x480 and held in memory, then run once per ``--people`` setting (the backend's ``max_people``).
@@ -13,7 +19,10 @@ moves them less than means would.
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -34,11 +43,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a video file with people in it (resized to 640x480; not for xnect, multiposenet)")
     parser.add_argument("--crop", metavar="X,Y,W,H", help="use only this region of the source (pixels)")
     parser.add_argument("--frames", type=int, default=100, help="frames to run (default 100)")
-    parser.add_argument("--people", type=int, nargs="+", default=[1, 3], metavar="N",
-                        help="max_people settings to time (default: 1 3)")
+    parser.add_argument("--people", type=int, nargs="+", metavar="N",
+                        help="people per frame to time (default: 1 2 5 10 with --providers, else 1 3)")
     parser.add_argument("--tile", action="store_true",
                         help="put N copies of the (one-person) crop side by side for N people (N <= 3)")
     parser.add_argument("--threads", type=int, help="ONNX Runtime intra-op threads (default: its own choice)")
+    parser.add_argument("--providers", metavar="auto|all|LIST",
+                        help="compare providers: 'all' that run here, 'auto', or a list such as cpu,cuda,tensorrt")
+    parser.add_argument("--iterations", type=int, default=50, help="timed runs per stage with --providers (default 50)")
+    parser.add_argument("--precision", choices=("fp32", "fp16", "int8"), help="TensorRT precision (default fp16)")
+    parser.add_argument("--json", action="store_true", help="with --providers: print the results as JSON")
 
 
 def _load_clip(spec: str, crop: str | None, count: int) -> tuple[list[np.ndarray], float]:
@@ -113,7 +127,94 @@ def _run(engine: str, clip: list[np.ndarray], max_people: int, threads: int | No
     return stats
 
 
+#: Default numbers of people for the provider comparison.
+PROVIDER_BENCH_PEOPLE = (1, 2, 5, 10)
+
+
+def _stages(engine: str) -> tuple[list, list[dict]]:
+    """The engine's networks present here as bench stages, and the ones missing with the reason."""
+    from engines.bench import BenchStage
+
+    from ..backends.multiposenet import model_paths
+    from ..backends.xnect import stage_paths
+    from ..models_store import blazepose_dir
+    from ..xnect.lifter import PACKAGED_LIFTER
+
+    folder = blazepose_dir()
+    #  engine           stage        ONNX file                            per person
+    table: dict[str, list[tuple[str, Path, bool]]] = {
+        "blazepose": [("detector", folder / "pose_detection.onnx", False),
+                      ("landmarks", folder / "pose_landmark_full.onnx", True)],
+        "xnect": [("stage1", stage_paths()["stage1"], False), ("stage2", stage_paths()["stage2"], True)],
+        "multiposenet": [("network", model_paths()["network"], False), ("prn", model_paths()["prn"], True),
+                         ("stage2", PACKAGED_LIFTER, True)],
+    }
+    present, missing = [], []
+    for name, path, per_person in table[engine]:
+        if path.is_file() and path.with_suffix(".toml").is_file():
+            present.append(BenchStage(name, path, per_person))
+        else:
+            missing.append({"stage": name, "reason": f"no weights at {path}"})
+    return present, missing
+
+
+def _providers(spec: str) -> tuple[list[str], list[dict]]:
+    """Provider choices to run for ``--providers``, and the ones skipped here with the reason."""
+    from engines.providers import FALLBACK_CHAIN, probe_availability, select_provider, unavailable_reason
+
+    available = probe_availability()
+    if spec == "auto":
+        return [select_provider("auto", available).provider], []
+    wanted = list(FALLBACK_CHAIN) if spec == "all" else [p.strip() for p in spec.split(",") if p.strip()]
+    unknown = [p for p in wanted if p not in FALLBACK_CHAIN]
+    if unknown or not wanted:
+        raise MocapError(f"--providers {spec!r}: use auto, all, or a comma list of {', '.join(FALLBACK_CHAIN)}.")
+    chosen, skipped = [], []
+    for provider in wanted:
+        reason = unavailable_reason(provider, available)
+        if reason is None:
+            chosen.append(provider)
+        else:
+            skipped.append({"provider": provider, "reason": reason})
+    return chosen, skipped
+
+
+def run_provider_bench(args: argparse.Namespace) -> int:
+    """Every chosen provider side by side on the engine's networks (see module docstring)."""
+    from engines.bench import bench, format_table
+    from engines.engine import load_engine
+
+    people = args.people or list(PROVIDER_BENCH_PEOPLE)
+    if args.iterations < 1 or any(n < 1 for n in people):
+        raise MocapError("--iterations and --people must be at least 1.")
+    stages, missing = _stages(args.engine)
+    if not stages:
+        raise MocapError(f"No network of {args.engine} is on this machine: " + "; ".join(m["reason"] for m in missing))
+    providers, skipped = _providers(args.providers or "all")
+    if not providers:
+        raise MocapError("None of the requested providers runs here: " + "; ".join(s["reason"] for s in skipped))
+
+    def load(path: Path, provider: str):
+        return load_engine(path, device=provider, threads=args.threads, precision=args.precision)
+
+    rows = bench(stages, providers, people, args.iterations, load)
+    report = {"engine": args.engine, "iterations": args.iterations, "stages": [s.name for s in stages],
+              "results": rows, "skipped": skipped + missing}
+    if args.json:
+        json.dump(report, sys.stdout, indent=2)
+        print()
+        return 0
+    print(f"mocap bench: {args.engine} networks, {args.iterations} runs per stage, random inputs (runtime only)")
+    print(format_table(rows, [s.name for s in stages]))
+    for item in skipped + missing:
+        print(f"skipped {item.get('provider') or item.get('stage')}: {item['reason']}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.providers is not None or (args.engine == "blazepose" and args.source is None):
+        return run_provider_bench(args)
+    args.people = args.people or [1, 3]
     if args.engine == "xnect":
         from ..evaluation.xnect_bench import run_xnect_bench
         return run_xnect_bench(args)

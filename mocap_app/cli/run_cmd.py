@@ -16,6 +16,8 @@ from pathlib import Path
 
 import cv2
 
+from engines.providers import PROVIDER_CHOICES
+
 from ..backends import BACKENDS, DEFAULT_BACKEND, load_backend
 from ..errors import MocapError
 from ..observations_io import ObservationWriter
@@ -37,6 +39,8 @@ TAKE_JOURNAL_NAME = "take.journal.jsonl"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", required=True, help=SOURCE_HELP)
     parser.add_argument("--engine", default=DEFAULT_BACKEND, choices=sorted(BACKENDS), help="Stage I backend")
+    parser.add_argument("--provider", default="auto", choices=PROVIDER_CHOICES,
+                        help="where the networks run; auto: TensorRT, else CUDA, else CPU (default auto)")
     parser.add_argument("--observations", type=Path, metavar="OUT.jsonl", help="write per-frame observations here")
     parser.add_argument("--overlay", type=Path, metavar="OUT.mp4", help="write the video with skeletons drawn")
     parser.add_argument("--export", type=Path, metavar="DIR", help="fit skeletons and write one BVH per performer here")
@@ -88,12 +92,14 @@ def run(args: argparse.Namespace) -> int:
     if args.max_people < 1 or args.detect_interval < 1:
         raise MocapError("--max-people and --detect-interval must be at least 1.")
     calibration = _load_calibration(args.calibration)
-    backend = load_backend(args.engine, max_people=args.max_people, detect_interval=args.detect_interval)
+    backend = load_backend(args.engine, max_people=args.max_people, detect_interval=args.detect_interval,
+                           device=args.provider)
     # Fitting costs time per performer: only an export pays for Stage III.
     pipeline = None
     recorder = None
     if args.export is not None:
-        config = PipelineConfig(engine=args.engine, max_people=args.max_people, calibration=calibration)
+        config = PipelineConfig(engine=args.engine, device=args.provider, max_people=args.max_people,
+                                calibration=calibration)
         pipeline = Pipeline(config, backend)
         Path(args.export).mkdir(parents=True, exist_ok=True)
         recorder = TakeRecorder(Path(args.export) / TAKE_JOURNAL_NAME)

@@ -20,6 +20,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from engines.providers import PROVIDER_CHOICES
+
 from ..backends import BACKENDS, DEFAULT_BACKEND, load_backend
 from ..errors import MocapError
 from ..fitting.camera import camera_from_calibration
@@ -55,7 +57,8 @@ class PipelineConfig:
 
     Attributes:
         engine: Stage I engine, a key of :data:`mocap_app.backends.BACKENDS`.
-        device: inference device (``"cpu"``, ``"cuda"``; see ``engines.engine.PROVIDERS``).
+        device: where the networks run: ``"auto"`` (TensorRT, else CUDA, else CPU, saying once what
+            was skipped and why), ``"tensorrt"``, ``"cuda"`` or ``"cpu"`` (see ``engines.providers``).
         max_people: most performers tracked at once.
         calibration: a :class:`calibration.camera_file.CameraCalibration`, or ``None`` to assume
             a 54 degree vertical field of view and no floor.
@@ -65,7 +68,7 @@ class PipelineConfig:
     """
 
     engine: str = DEFAULT_BACKEND
-    device: str = "cpu"
+    device: str = "auto"
     max_people: int = 2
     calibration: Any = None
     filter_2d: OneEuroParams | None = FILTER_2D
@@ -79,6 +82,8 @@ class PipelineConfig:
             raise MocapError(f"Unknown engine {self.engine!r}; choose one of {', '.join(sorted(BACKENDS))}.")
         if self.max_people < 1:
             raise MocapError(f"The number of performers must be at least 1, got {self.max_people}.")
+        if self.device not in PROVIDER_CHOICES:
+            raise MocapError(f"Unknown device {self.device!r}; choose one of {', '.join(PROVIDER_CHOICES)}.")
 
     def stage3_config(self) -> Stage3Config:
         return Stage3Config(fit=FitConfig(weights=self.fit_weights), tracker=self.tracker, filter_2d=self.filter_2d,
