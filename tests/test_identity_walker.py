@@ -63,3 +63,29 @@ def test_walker_keeps_one_id_through_jitter_and_missed_frames():
             ids.append(tracked.performer_id)
     assert len(ids) == FRAMES - len(missed)
     assert set(ids) == {ids[0]}
+
+
+def test_walker_whose_sides_swap_keeps_one_id():
+    """A side-on walker: now and then the detector mirrors left and right (2D and 3D alike).
+
+    Seen from the side, the body's left/right axis is the camera's depth axis, so a mirrored 3D pose
+    is a jump of a stride in depth, and the mirrored 2D puts the front leg behind.
+    """
+    rng = np.random.default_rng(5)
+    mirror = COCO17.mirror_indices
+    tracker = IdentityTracker()
+    ids = []
+    for f in range(FRAMES):
+        walker = _walker(f, rng)
+        side_on = walker.joints3d[:, [2, 1, 0]] * [1, 1, 3]  # left/right along depth (hips ~0.35 m apart)
+        joints2d = walker.joints2d.copy()  # a long stride, seen close up: feet up to ~140 px apart
+        joints2d[_LEGS, 0] += np.array([1, -1, 1, -1]) * np.sin(2 * np.pi * f / 32.0) * np.array([30, 30, 70, 70])
+        if f % 9 in (4, 5) or 70 <= f < 80:  # single frames and a run of mirrored frames
+            walker = Observation(COCO17.name, joints2d[mirror], walker.confidence[mirror], walker.bbox,
+                                 joints3d=side_on[mirror], appearance=walker.appearance)
+        else:
+            walker = Observation(COCO17.name, joints2d, walker.confidence, walker.bbox, joints3d=side_on,
+                                 appearance=walker.appearance)
+        ids += [tracked.performer_id for tracked in tracker.update(FrameObservations(f, f / FPS, 1280, 720, (walker,)))]
+    assert len(ids) == FRAMES
+    assert set(ids) == {ids[0]}

@@ -101,3 +101,24 @@ def test_person_far_off_the_calibrated_floor_stays_finite():
             fitted += 1
     assert fitted > 80
     assert all(np.isfinite(stage3.rest_offsets(pid)).all() for pid in stage3.performers)
+
+
+def test_a_performer_back_after_a_gap_is_found_where_they_now_are():
+    """After seconds away the old pose and velocities are no guide: the fit starts afresh, in front of the camera."""
+    kin, fitter = RigKinematics(), SkeletonFitter(FitConfig(contact=None))
+    state = PerformerFit(offsets=RIG.rest_offsets.copy())
+
+    def observe(x: float) -> tuple[RigObservation, np.ndarray]:
+        params = np.zeros(NUM_PARAMS)
+        params[:3] = [x, 0.95, 0.0]
+        params[6:] = kin.prior[3:]
+        truth = kin.forward(params, np.eye(3), RIG.rest_offsets).positions
+        return RigObservation(CAMERA.project(truth), np.ones(RIG.num_joints), truth - truth[0],
+                              np.ones(RIG.num_joints)), truth
+
+    for f in range(10):  # walking to the right fast, then gone for 2.5 s
+        fitter.fit(state, observe(-1.0 + 0.1 * f)[0], CAMERA, f / 30)
+    obs, truth = observe(-1.2)  # back on the far left
+    result = fitter.fit(state, obs, CAMERA, 10 / 30 + 2.5)
+    assert CAMERA.to_camera(result.world_positions[0])[2] > 1.0
+    assert np.linalg.norm(result.world_positions - truth, axis=1).mean() < 0.1

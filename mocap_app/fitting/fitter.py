@@ -44,6 +44,9 @@ MIN_VISIBLE_JOINTS = 5
 VISIBLE_CONFIDENCE = 0.1
 #: Mean 3D misfit (metres) above which a warm-started fit is taken to have lost the pose.
 LOST_POSE_M = 0.15
+#: Nearest plausible root depth in front of the camera, metres: a fit closer than this (or behind
+#: the camera) has left the right basin and is initialised afresh.
+MIN_ROOT_DEPTH_M = 0.3
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class FitConfig:
         weights: energy term weights.
         max_iterations: LM iterations per frame (warm-started).
         init_iterations: LM iterations on a performer's first frame.
+        max_warm_gap_s: a performer unseen for longer than this (seconds) is initialised afresh
+            when they come back: the old pose and velocities say nothing about where they are now.
         contact: foot contact thresholds; ``None`` disables the foot pin.
         depth: root depth filter; ``None`` disables it.
     """
@@ -61,6 +66,7 @@ class FitConfig:
     weights: FitWeights = field(default_factory=FitWeights)
     max_iterations: int = 3
     init_iterations: int = 40
+    max_warm_gap_s: float = 0.5
     contact: ContactConfig | None = field(default_factory=ContactConfig)
     depth: DepthSmoothing | None = field(default_factory=DepthSmoothing)
 
@@ -148,6 +154,14 @@ class PerformerFit:
         """Lift every planted foot (the body is about to jump: re-sized or re-initialised)."""
         if self.contacts is not None:
             self.contacts.release_all()
+
+    def forget_motion(self) -> None:
+        """Drop the pose history (keep the body's size): the next fit starts like a first frame."""
+        self.positions = None
+        self.velocity = np.zeros_like(self.velocity)
+        self.param_velocity = np.zeros_like(self.param_velocity)
+        self.filtered_depth, self.depth_velocity = None, 0.0
+        self.release_contacts()
 
 
 def params_from_state(root_position: np.ndarray, root_rotation: np.ndarray,
@@ -299,6 +313,8 @@ class SkeletonFitter:
             The pose, or ``None`` for a performer never fitted whose first frame shows too little.
             A later frame that shows too little returns the previous pose with ``fitted=False``.
         """
+        if state.positions is not None and time - state.time > self.config.max_warm_gap_s:
+            state.forget_motion()
         first, restarted, pose = state.positions is None, False, None
         if obs.visible() < MIN_VISIBLE_JOINTS:
             return None if first else self._result(state, fitted=False)
@@ -323,6 +339,10 @@ class SkeletonFitter:
             solution, _ = self._solve(cost, start, self.config.max_iterations)
             if np.isfinite(solution).all():
                 pose = self.kin.forward(solution, anchor, state.offsets)
+                if float(camera.to_camera(pose.positions[0])[2]) < MIN_ROOT_DEPTH_M:
+                    logger.debug("fit went behind the camera; initialising afresh")
+                    state.forget_motion()
+                    return self.fit(state, obs, camera, time)
                 if _misfit_3d(pose.positions, obs) > LOST_POSE_M:
                     solution, anchor, restarted = self._restart(state, obs, camera, targets, solution, anchor)
         if not np.isfinite(solution).all():

@@ -4,19 +4,29 @@ Each detection is compared with each known performer by three dissimilarities, s
 weights into one cost, and the costs are assigned with the Hungarian algorithm:
 
 * appearance: Hellinger distance between hue-saturation histograms of the torso box (30 x 30
-  bins, value ignored so lighting matters less), in [0, 1];
-* 2D pose: mean joint distance to the performer's constant-velocity prediction, divided by the
-  performer's size in pixels (and loosened the longer a performer has been lost);
+  bins, value ignored so lighting matters less), in [0, 1] (:mod:`.appearance`);
+* 2D pose: mean joint distance to the performer's constant-velocity prediction (the whole body's
+  image velocity, extrapolated over a gap for at most ``predict_s``), divided by the performer's
+  size in pixels and loosened the longer a performer has been lost;
 * 3D pose: mean root-relative joint distance, divided by ``pose3d_scale_m``.
 
-A pair costing more than ``max_cost`` is not matched, unless the detection lies within
+Both pose distances match every left/right pair of joints the better way round
+(:mod:`.pose_distance`): a single-view detector swaps a walker's legs now and then, which would
+otherwise look like a jump of a body width.
+
+A pair is admissible when its cost is at most ``max_cost`` or the detection lies within
 ``near_gate`` person sizes of the performer's predicted 2D pose (a walker whose appearance drifts
-with the lighting, or whose 3D pose changes quickly, is still the same person where they were
-expected); an unmatched detection becomes a new performer (if enough of it is seen) and the
-performer is marked lost. Lost performers are kept for
-``keep_lost_s`` seconds so they get their id back after an occlusion. Known appearances are
-refreshed every ``appearance_refresh_s`` seconds (30 s in XNect) and blended in slowly
-(``appearance_update`` per frame) for lighting changes.
+with the lighting is still the same person where they were expected), but never when the looks
+clearly differ (Hellinger above ``appearance_gate``): being close to where someone was expected
+does not make a differently dressed person them. A detection left over is given back the id of a
+lost performer it clearly looks like (``reid_appearance``, appearance first: after an occlusion
+the pose and position may have changed a lot), else becomes a new performer (if enough of it is
+seen). Lost performers are kept for ``keep_lost_s`` seconds.
+
+A torso box that covers part of another person (two dancers overlapping, or a detection that
+merged both) holds both people's colours: such a look is neither compared nor learnt. Clean looks
+replace a performer's appearance every ``appearance_refresh_s`` seconds (30 s in XNect) and are
+blended in slowly (``appearance_update`` per frame) for lighting changes.
 """
 
 from __future__ import annotations
@@ -25,18 +35,18 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from ..skeletons import RIG, map_joints
 from ..types import FrameObservations, Observation
+from .appearance import HS_BINS, appearance_histogram, covered_fraction, hellinger, joints_box, mixed_boxes, torso_box
+from .pose_distance import aligned_to, mean_distance, swap_invariant_distances
+
+__all__ = ["HS_BINS", "IdentityTracker", "TrackedPerson", "TrackerConfig", "appearance_histogram"]
 
 logger = logging.getLogger(__name__)
 
-#: Hue and saturation bins of the appearance histogram (XNect: 30 each).
-HS_BINS = (30, 30)
-_TORSO = ("LeftArm", "RightArm", "LeftUpLeg", "RightUpLeg")
 #: Cost given to pairs that must never be matched.
 _INFEASIBLE = 1e6
 
@@ -53,11 +63,22 @@ class TrackerConfig:
         min_confidence: joint confidence that counts as seen.
         keep_lost_s: how long a lost performer can come back with the same id, seconds.
         lost_2d_growth: how much the 2D gate widens per second a performer has been lost.
+        predict_s: longest gap over which a performer's image velocity is extrapolated, seconds.
         appearance_refresh_s: how often a performer's appearance is re-taken, seconds.
         appearance_update: fraction of each matched frame's appearance blended into the
             performer's (a slow drift that follows lighting without following a swap).
+        appearance_gate: Hellinger distance between a clean look and a performer's appearance
+            above which the detection is not that performer, however well placed (one dancer's
+            look against the other's is about 1, the same dancer's 0.15 to 0.35).
+        reid_appearance: Hellinger distance under which a detection no performer took gets back
+            the id of a lost performer it looks like.
+        reid_margin: a lost performer whose appearance a clean look matches (``reid_appearance``)
+            and matches better by this much than every tracked performer's takes the detection
+            before any pose is compared.
+        mixed_overlap: fraction of a torso box covered by another person's box above which the
+            look is mixed and not used.
         near_gate: mean 2D distance to the predicted pose, in person sizes, within which a
-            detection may match a performer whatever its other dissimilarities.
+            detection may match a performer whatever its pose dissimilarities.
         duplicate_gate: mean 2D distance between two detections of one frame, in person sizes,
             below which they are the same person seen twice (a detector's overlapping boxes); the
             one with the lower mean confidence is dropped ...
@@ -75,8 +96,13 @@ class TrackerConfig:
     min_confidence: float = 0.2
     keep_lost_s: float = 5.0
     lost_2d_growth: float = 1.0
+    predict_s: float = 0.5
     appearance_refresh_s: float = 30.0
     appearance_update: float = 0.05
+    appearance_gate: float = 0.7
+    reid_appearance: float = 0.4
+    reid_margin: float = 0.15
+    mixed_overlap: float = 0.15
     near_gate: float = 0.3
     duplicate_gate: float = 0.15
     duplicate_3d_m: float = 0.15
@@ -87,8 +113,8 @@ class _Track:
     performer_id: int
     first_seen: float
     last_seen: float
-    joints2d: np.ndarray          # (J, 2) rig joints, pixels
-    velocity2d: np.ndarray        # (J, 2) pixels per second
+    joints2d: np.ndarray          # (J, 2) rig joints, pixels, in the performer's own left/right order
+    velocity2d: np.ndarray        # (2,) image velocity of the whole body, pixels per second
     joints3d: np.ndarray | None   # (J, 3) root-relative, metres
     appearance: np.ndarray | None
     appearance_time: float
@@ -110,22 +136,28 @@ class TrackedPerson:
     index: int = -1
 
 
-def appearance_histogram(image: np.ndarray, box: np.ndarray) -> np.ndarray | None:
-    """Normalised (30 * 30,) hue-saturation histogram of ``box`` (x0, y0, x1, y1) in a BGR image."""
-    height, width = image.shape[:2]
-    x0, y0, x1, y1 = (int(round(v)) for v in np.nan_to_num(box))
-    x0, x1 = max(0, min(x0, x1)), min(width, max(x0, x1))
-    y0, y1 = max(0, min(y0, y1)), min(height, max(y0, y1))
-    if x1 - x0 < 2 or y1 - y0 < 2:
-        return None
-    hsv = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_BGR2HSV)
-    hist = cv2.calcHist([hsv], [0, 1], None, list(HS_BINS), [0, 180, 0, 256]).ravel().astype(np.float64)
-    total = hist.sum()
-    return hist / total if total > 0 else None
+@dataclass
+class _Detection:
+    """One detection as the tracker sees it (rig joint order)."""
 
+    person: Observation
+    rig2d: np.ndarray             # (J, 2) pixels, NaN where not confidently seen
+    rig3d: np.ndarray | None      # (J, 3) root-relative metres
+    torso: np.ndarray | None = None
+    duplicate: bool = False
+    look: np.ndarray | None = None  # appearance histogram of the torso box, None when unseen
+    crowded: bool = True          # the torso box overlaps another detection's box
+    near: frozenset[int] = frozenset()  # performers whose expected box covers the torso box
 
-def _hellinger(p: np.ndarray, q: np.ndarray) -> float:
-    return float(np.sqrt(max(0.0, 1.0 - np.sum(np.sqrt(p * q)))))
+    def clean_for(self, performer_id: int | None) -> bool:
+        """Whether the look shows this person alone, given that it is ``performer_id``.
+
+        With ``performer_id`` ``None`` (not known yet), one performer expected here may be the
+        person themself.
+        """
+        if self.look is None or self.crowded:
+            return False
+        return len(self.near) <= 1 if performer_id is None else self.near <= {performer_id}
 
 
 class IdentityTracker:
@@ -142,7 +174,7 @@ class IdentityTracker:
         self.tracks: dict[int, _Track] = {}
         self._next_id = 1
 
-    def _rig_views(self, person: Observation) -> tuple[np.ndarray, np.ndarray | None]:
+    def _detection(self, person: Observation) -> _Detection:
         conf = np.asarray(person.confidence, dtype=np.float64)
         joints2d = np.where((conf >= self.config.min_confidence)[:, None], person.joints2d, np.nan)
         rig2d = map_joints(joints2d, person.joint_set, RIG.name)
@@ -150,83 +182,133 @@ class IdentityTracker:
         if person.joints3d is not None:
             rig3d = map_joints(person.joints3d, person.joint_set, RIG.name)
             rig3d = rig3d - rig3d[RIG.index("Hips")]
-        return rig2d, rig3d
+        return _Detection(person, rig2d, rig3d, torso=torso_box(rig2d))
 
-    def _appearance(self, person: Observation, rig2d: np.ndarray, image: np.ndarray | None) -> np.ndarray | None:
-        if person.appearance is not None:
-            return np.asarray(person.appearance, dtype=np.float64)
-        if image is None:
-            return None
-        torso = rig2d[RIG.indices(list(_TORSO))]
-        torso = torso[np.isfinite(torso).all(axis=1)]
-        if len(torso) < 3:
-            return None
-        return appearance_histogram(image, np.concatenate([torso.min(axis=0), torso.max(axis=0)]))
+    def _looks(self, detections: list[_Detection], image: np.ndarray | None, t: float) -> None:
+        """Set each detection's look and what may be mixed into it.
 
-    def _cost(self, track: _Track, rig2d: np.ndarray, rig3d: np.ndarray | None, look: np.ndarray | None,
-              t: float) -> tuple[float, bool]:
-        """(dissimilarity, whether the detection is within the near gate of the prediction)."""
+        A look is crowded when its torso box overlaps another detection's box, and ``near`` the
+        performers whose expected box overlaps it (one of them may be the person themself; two
+        mean a performer the detector did not see may be in the box too).
+        """
+        limit = self.config.mixed_overlap
+        bodies = [None if d.duplicate else joints_box(d.rig2d) for d in detections]
+        crowded = mixed_boxes([d.torso for d in detections], bodies, limit)
+        expected = {pid: joints_box(self._predicted(track, t)) for pid, track in self.tracks.items()}
+        for detection, is_crowded in zip(detections, crowded, strict=True):
+            if detection.duplicate or detection.torso is None:
+                continue
+            detection.crowded = is_crowded
+            detection.near = frozenset(pid for pid, box in expected.items()
+                                       if box is not None and covered_fraction(detection.torso, box) > limit)
+            if detection.person.appearance is not None:
+                detection.look = np.asarray(detection.person.appearance, dtype=np.float64)
+            elif image is not None:
+                detection.look = appearance_histogram(image, detection.torso)
+
+    def _predicted(self, track: _Track, t: float) -> np.ndarray:
+        """(J, 2) where the performer's joints are expected at time ``t`` (constant image velocity)."""
+        gap = min(max(t - track.last_seen, 0.0), self.config.predict_s)
+        return track.joints2d + track.velocity2d * gap
+
+    def _cost(self, track: _Track, detection: _Detection, t: float) -> float:
+        """Dissimilarity of a performer and a detection; ``_INFEASIBLE`` when they cannot be one person."""
         c = self.config
         gap = max(t - track.last_seen, 0.0)
-        predicted = track.joints2d + track.velocity2d * min(gap, 0.5)
-        d = np.linalg.norm(rig2d - predicted, axis=1)
-        d = d[np.isfinite(d)]
-        if len(d) < 2:
-            return _INFEASIBLE, False
-        distance = float(np.mean(d)) / (max(track.size_px, _size(rig2d)) * (1.0 + c.lost_2d_growth * gap))
+        distances, _ = swap_invariant_distances(detection.rig2d, self._predicted(track, t))
+        mean2d = mean_distance(distances)
+        if mean2d is None:
+            return _INFEASIBLE
+        distance = mean2d / (max(track.size_px, _size(detection.rig2d)) * (1.0 + c.lost_2d_growth * gap))
         cost = c.weight_2d * distance
-        if rig3d is not None and track.joints3d is not None:
-            d3 = np.linalg.norm(rig3d - track.joints3d, axis=1)
-            d3 = d3[np.isfinite(d3)]
-            if len(d3):
-                cost += c.weight_3d * float(np.mean(d3)) / c.pose3d_scale_m
-        if look is not None and track.appearance is not None:
-            cost += c.weight_appearance * _hellinger(look, track.appearance)
-        return cost, distance <= c.near_gate
+        if detection.rig3d is not None and track.joints3d is not None:
+            mean3d = mean_distance(swap_invariant_distances(detection.rig3d, track.joints3d)[0], min_joints=1)
+            if mean3d is not None:
+                cost += c.weight_3d * mean3d / c.pose3d_scale_m
+        if detection.look is not None and track.appearance is not None:
+            look_distance = hellinger(detection.look, track.appearance)
+            if look_distance > c.appearance_gate and detection.clean_for(None):
+                return _INFEASIBLE
+            cost += c.weight_appearance * look_distance
+        return cost if cost <= c.max_cost or distance <= c.near_gate else _INFEASIBLE
 
     def update(self, frame: FrameObservations, image: np.ndarray | None = None) -> list[TrackedPerson]:
         """Match this frame's people to performers; returns one entry per accepted person."""
-        c, t = self.config, float(frame.time)
+        t = float(frame.time)
         self._forget(t)
-        views = [self._rig_views(person) for person in frame.people]
-        duplicate = self._duplicates(frame.people, views)
-        looks = [self._appearance(person, rig2d, image) for person, (rig2d, _) in zip(frame.people, views, strict=True)]
-        ids = list(self.tracks)
-        costs = np.full((len(frame.people), len(ids)), _INFEASIBLE)
-        near = np.zeros(costs.shape, dtype=bool)
-        for i, ((rig2d, rig3d), look) in enumerate(zip(views, looks, strict=True)):
-            if duplicate[i]:
-                continue
-            for k, pid in enumerate(ids):
-                costs[i, k], near[i, k] = self._cost(self.tracks[pid], rig2d, rig3d, look, t)
-        assigned: dict[int, int] = {}
+        detections = [self._detection(person) for person in frame.people]
+        for detection, duplicate in zip(detections, self._duplicates(detections), strict=True):
+            detection.duplicate = duplicate
+        self._looks(detections, image, t)
+        # Appearance first for performers coming back; then everyone by all cues; then what is left by looks.
+        assigned = self._reidentify(detections, {}, margin=self.config.reid_margin)
+        ids = [pid for pid in self.tracks if pid not in assigned.values()]
+        costs = np.full((len(detections), len(ids)), _INFEASIBLE)
+        for i, detection in enumerate(detections):
+            if not detection.duplicate and i not in assigned:
+                costs[i] = [self._cost(self.tracks[pid], detection, t) for pid in ids]
         if costs.size:
             rows, cols = linear_sum_assignment(costs)
-            assigned = {int(r): ids[k] for r, k in zip(rows, cols, strict=True)
-                        if costs[r, k] <= c.max_cost or near[r, k]}
+            assigned.update({int(r): ids[k] for r, k in zip(rows, cols, strict=True) if costs[r, k] < _INFEASIBLE})
+        assigned.update(self._reidentify(detections, assigned))
         matched = set(assigned.values())
-        for pid in ids:
+        for pid in self.tracks:
             if pid not in matched:
                 self.tracks[pid].lost = True
         result = []
-        for i, person in enumerate(frame.people):
-            rig2d, rig3d = views[i]
-            pid = assigned.get(i)
-            if duplicate[i]:
+        for i, detection in enumerate(detections):
+            if detection.duplicate:
                 continue
+            pid = assigned.get(i)
             is_new = pid is None
             if is_new:
-                seen = int((np.nan_to_num(person.confidence) >= c.min_confidence).sum())
-                if seen < c.min_joints_new or np.isfinite(rig2d).all(axis=1).sum() < 2:
+                if not self._may_start(detection):
                     continue
-                pid = self._start(rig2d, rig3d, looks[i], t)
+                pid = self._start(detection, t)
             else:
-                self._refresh(self.tracks[pid], rig2d, rig3d, looks[i], t)
+                self._refresh(self.tracks[pid], detection, t)
+            person = detection.person
             result.append(TrackedPerson(pid, dataclasses.replace(person, track_id=pid), is_new, i))
         return result
 
-    def _duplicates(self, people: tuple[Observation, ...], views: list) -> list[bool]:
+    def _reidentify(self, detections: list[_Detection], assigned: dict[int, int],
+                    margin: float | None = None) -> dict[int, int]:
+        """Detection index -> performer id for detections left over that clearly look like a performer left over.
+
+        With ``margin``, only performers already lost are candidates, and a candidate must look
+        better than every performer still tracked by that margin (one whose tracked detection has
+        just become someone else, as a detector's region slides from one dancer to the other).
+        """
+        taken = set(assigned.values())
+        candidates = [pid for pid, track in self.tracks.items() if track.appearance is not None and pid not in taken
+                      and (margin is None or track.lost)]
+        free = [i for i, d in enumerate(detections) if i not in assigned and not d.duplicate and d.clean_for(None)]
+        if not candidates or not free:
+            return {}
+        tracked = [tr.appearance for tr in self.tracks.values() if not tr.lost and tr.appearance is not None]
+        costs = np.full((len(free), len(candidates)), _INFEASIBLE)
+        for r, i in enumerate(free):
+            look = detections[i].look
+            rival = min((hellinger(look, appearance) for appearance in tracked), default=1.0) if margin else 1.0
+            for k, pid in enumerate(candidates):
+                distance = hellinger(look, self.tracks[pid].appearance)
+                if distance <= self.config.reid_appearance and (margin is None or distance + margin <= rival):
+                    costs[r, k] = distance
+        rows, cols = linear_sum_assignment(costs)
+        found = {free[r]: candidates[k] for r, k in zip(rows, cols, strict=True) if costs[r, k] < _INFEASIBLE}
+        for i, pid in found.items():
+            logger.info("performer %d re-identified by appearance (%.2f)", pid,
+                        costs[free.index(i), candidates.index(pid)])
+        return found
+
+    def _may_start(self, detection: _Detection) -> bool:
+        """Whether an unmatched detection is seen well enough to become a new performer."""
+        seen = int((np.nan_to_num(detection.person.confidence) >= self.config.min_confidence).sum())
+        return seen >= self.config.min_joints_new and np.isfinite(detection.rig2d).all(axis=1).sum() >= 2
+
+    def _duplicates(self, detections: list[_Detection]) -> list[bool]:
         """Which detections repeat a more confident detection of the same person in this frame."""
+        people = [d.person for d in detections]
         result = [False] * len(people)
         score = [float(np.nanmean(np.asarray(p.confidence, dtype=np.float64))) if len(p.confidence) else 0.0
                  for p in people]
@@ -234,13 +316,14 @@ class IdentityTracker:
             for k in range(len(people)):
                 if i == k or result[k] or (score[k], -k) < (score[i], -i):
                     continue
-                d = np.linalg.norm(views[i][0] - views[k][0], axis=1)
+                a, b = detections[i], detections[k]
+                d = np.linalg.norm(a.rig2d - b.rig2d, axis=1)
                 d = d[np.isfinite(d)]
-                size = max(_size(views[i][0]), _size(views[k][0]))
+                size = max(_size(a.rig2d), _size(b.rig2d))
                 if len(d) < 2 or float(np.mean(d)) / size >= self.config.duplicate_gate:
                     continue
-                if views[i][1] is not None and views[k][1] is not None:  # two people may overlap in 2D,
-                    d3 = np.linalg.norm(views[i][1] - views[k][1], axis=1)  # rarely in 3D pose as well
+                if a.rig3d is not None and b.rig3d is not None:  # two people may overlap in 2D,
+                    d3 = np.linalg.norm(a.rig3d - b.rig3d, axis=1)  # rarely in 3D pose as well
                     d3 = d3[np.isfinite(d3)]
                     if len(d3) and float(np.mean(d3)) >= self.config.duplicate_3d_m:
                         continue
@@ -248,24 +331,31 @@ class IdentityTracker:
                 break
         return result
 
-    def _start(self, rig2d: np.ndarray, rig3d: np.ndarray | None, look: np.ndarray | None, t: float) -> int:
+    def _start(self, detection: _Detection, t: float) -> int:
         pid = self._next_id
         self._next_id += 1
-        self.tracks[pid] = _Track(pid, t, t, rig2d, np.zeros_like(rig2d), rig3d, look, t, _size(rig2d))
+        rig2d = detection.rig2d
+        look = detection.look if detection.clean_for(pid) else None
+        self.tracks[pid] = _Track(pid, t, t, rig2d, np.zeros(2), detection.rig3d, look, t, _size(rig2d))
         logger.info("performer %d appeared at %.2f s", pid, t)
         return pid
 
-    def _refresh(self, track: _Track, rig2d: np.ndarray, rig3d: np.ndarray | None, look: np.ndarray | None,
-                 t: float) -> None:
+    def _refresh(self, track: _Track, detection: _Detection, t: float) -> None:
+        predicted = self._predicted(track, t)
+        rig2d = aligned_to(detection.rig2d, swap_invariant_distances(detection.rig2d, predicted)[1])
         dt = t - track.last_seen
-        if 0 < dt < 0.5 and not track.lost:
-            velocity = (rig2d - track.joints2d) / dt
-            track.velocity2d = np.where(np.isfinite(velocity), 0.5 * velocity + 0.5 * track.velocity2d, 0.0)
-        else:
-            track.velocity2d = np.zeros_like(rig2d)
-        track.joints2d = np.where(np.isfinite(rig2d), rig2d, track.joints2d + track.velocity2d * min(dt, 0.5))
-        if rig3d is not None:
+        if 0 < dt <= self.config.predict_s and not track.lost:
+            steps = (rig2d - track.joints2d) / dt
+            steps = steps[np.isfinite(steps).all(axis=1)]
+            if len(steps):
+                track.velocity2d = 0.5 * np.median(steps, axis=0) + 0.5 * track.velocity2d
+        elif dt > self.config.predict_s:
+            track.velocity2d = np.zeros(2)
+        track.joints2d = np.where(np.isfinite(rig2d), rig2d, predicted)
+        if detection.rig3d is not None:
+            rig3d = detection.rig3d
             track.joints3d = rig3d if track.joints3d is None else np.where(np.isfinite(rig3d), rig3d, track.joints3d)
+        look = detection.look if detection.clean_for(track.performer_id) else None
         refresh_due = t - track.appearance_time >= self.config.appearance_refresh_s
         if look is not None and (track.appearance is None or refresh_due):
             track.appearance, track.appearance_time = look, t
