@@ -121,7 +121,8 @@ class StageII(nn.Module):
     """Per-person lifting network (thesis: "a 5-layer fully-connected network", smooth-L1 trained).
 
     Input per person: for each Stage I joint, (u, v) relative to the neck divided by the person's 2D
-    size, the confidence, and the 3J encoding read at that joint; zeros for undetected joints.
+    size, the confidence, and the 3J encoding read at that joint; zeros for undetected joints. The
+    2D-only lifter (``input_size`` = J * 3) reads the first three of those per joint.
     Output: ``vnect21`` joints relative to the pelvis, metres, camera axes, flattened (63,).
 
     Example:
@@ -129,9 +130,11 @@ class StageII(nn.Module):
         torch.Size([10, 63])
     """
 
-    def __init__(self, hidden: tuple[int, ...] = STAGE2_HIDDEN, dropout: float = STAGE2_DROPOUT) -> None:
+    def __init__(self, hidden: tuple[int, ...] = STAGE2_HIDDEN, dropout: float = STAGE2_DROPOUT,
+                 input_size: int | None = None) -> None:
         super().__init__()
-        self.input_size = stage2_input_size()
+        #: Input row length: the full Stage I readout by default; the 2D-only lifter feeds ``J * 3``.
+        self.input_size = stage2_input_size() if input_size is None else input_size
         self.output_joints = STAGE2_SET.num_joints
         layers: list[nn.Module] = []
         width = self.input_size

@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from mocap_app.skeletons.xnect import PAF_LIMBS, STAGE1_SET, STAGE2_SET
+from mocap_app.xnect.features import INPUT_MODES, NOMINAL_SCALE_KEY
 
 from .export import ONNX_OPSET, SIDECAR_FORMAT, dump_toml, sha256_file
 from .xnect import IMAGE_MEAN, IMAGE_STD, OUTPUT_STRIDE, StageI, StageII
@@ -86,26 +87,41 @@ def export_stage1(net: StageI, path: str | Path, size: tuple[int, int] = STAGE1_
     return path
 
 
-def export_stage2(net: StageII, path: str | Path, metadata: dict | None = None) -> Path:
-    """Write ``path`` (.onnx, batch dimension dynamic) and its sidecar with the training ``metadata``."""
+def export_stage2(net: StageII, path: str | Path, metadata: dict | None = None, mode: str = "2d+conf+enc",
+                  nominal_scale: float | None = None) -> Path:
+    """Write ``path`` (.onnx, batch dimension dynamic) and its sidecar with the training ``metadata``.
+
+    ``mode`` names the input (``mocap_app.xnect.features.INPUT_MODES``); modes without encodings are
+    the 2D-only lifter, whose output is scaled to ``nominal_scale`` (mean bone length, metres).
+    """
     path = Path(path)
     dynamic = {"features": {0: "people"}, "joints3d": {0: "people"}}
     _export(net, torch.zeros(2, net.input_size), path, "features", ["joints3d"], dynamic)
+    lifter = not INPUT_MODES[mode][2]
+    if lifter:
+        name, what = "xnect_stage2_2d", ("2D-only Stage II lifter: 5-layer fully connected net, one person's 2D "
+                                          "joints and confidences -> full root-relative 3D pose")
+        layout = (f"(P, {net.input_size}): per {STAGE1_SET.name} joint (u, v) neck-relative / person size, "
+                  f"confidence{'' if INPUT_MODES[mode][1] else ' (zero)'}; zeros when undetected; other joint "
+                  "sets (coco17, blazepose33) are mapped to it first (mocap_app.xnect.lifter)")
+        scale = f", scaled to a mean bone length of {nominal_scale:.4f} m"
+    else:
+        name, what = "xnect_stage2", ("XNect Stage II: 5-layer fully connected net, per-person Stage I readouts -> "
+                                      "full root-relative 3D pose")
+        layout = (f"(P, {net.input_size}): per {STAGE1_SET.name} joint (u, v) neck-relative / person size, "
+                  "confidence, 3J encoding; zeros when undetected (mocap_app.xnect.features)")
+        scale = ""
     sidecar = {
-        "format": SIDECAR_FORMAT, "name": "xnect_stage2",
-        "description": "XNect Stage II: 5-layer fully connected net, per-person Stage I readouts -> full "
-                       "root-relative 3D pose",
-        "onnx_sha256": sha256_file(path),
-        "input": {"name": "features", "layout": f"(P, {net.input_size}): per {STAGE1_SET.name} joint (u, v) "
-                                                 "neck-relative / person size, confidence, 3J encoding; zeros when "
-                                                 "undetected (mocap_app.xnect.features)",
-                  "shape": [-1, net.input_size], "dtype": "float32"},
+        "format": SIDECAR_FORMAT, "name": name, "description": what, "onnx_sha256": sha256_file(path),
+        "input": {"name": "features", "layout": layout, "shape": [-1, net.input_size], "dtype": "float32"},
         "outputs": [{"name": "joints3d", "layout": f"(P, {3 * net.output_joints}) {STAGE2_SET.name} joints minus "
-                                                   "the pelvis, metres, camera axes (x right, y down, z forward)",
+                                                   f"the pelvis, metres{scale}, camera axes (x right, y down, "
+                                                   "z forward)",
                      "shape": [-1, 3 * net.output_joints], "dtype": "float32"}],
-        "input_schema": STAGE1_SET.name, "keypoint_schema": STAGE2_SET.name,
+        "input_schema": STAGE1_SET.name, "keypoint_schema": STAGE2_SET.name, "input_mode": mode,
+        **({NOMINAL_SCALE_KEY: round(nominal_scale, 5)} if lifter and nominal_scale is not None else {}),
         **({"training": metadata} if metadata else {}),
     }
     path.with_suffix(".toml").write_text(dump_toml(sidecar) + "\n", encoding="utf-8")
-    logger.info("Exported Stage II -> %s", path)
+    logger.info("Exported %s -> %s", name, path)
     return path

@@ -10,6 +10,13 @@ we simulate Stage I from BVH motion (numpy only, vectorised over a batch, fixed 
 * visibility: joints outside the image, 4 % random dropouts, and with probability 0.4 a rectangular
   occluder over part of the person (joints under it are undetected); the neck is always detected,
   since Stage I drops people without one;
+* other front ends (``coco_rate``, 0 by default): that fraction of people is seen the way a COCO-17
+  detector (MultiPoseNet, BlazePose's body) sees them after the ``coco17 -> mpi3dhp17`` mapping:
+  the COCO keypoints are placed on the body (the face from the head, :mod:`mocap_app.skeletons.face`),
+  projected and mapped, so the neck is the shoulders' midpoint, the pelvis the hips' midpoint, the
+  head the ears' midpoint, and head top and spine are never detected;
+* mirrored motion (``mirror_rate``, 0 by default): that fraction of poses is mirrored left-right
+  (x negated, left and right joints swapped), which doubles the motion a 2D-only lifter learns from;
 * encodings at each detected joint: the supervised triplets (the bones meeting there, see
   :func:`mocap_app.skeletons.xnect.sparse_mask`) = true bone vector + N(0, 2 cm); the unsupervised
   triplets = true + N(0, 10 cm) (whatever the network happens to put there); with probability 5 %
@@ -29,8 +36,9 @@ import numpy as np
 
 from mocap_app.bvh import forward_kinematics, read_bvh, with_end_sites
 from mocap_app.progress import progress
-from mocap_app.skeletons import VNECT21
+from mocap_app.skeletons import COCO17, MPI3DHP17, VNECT21, map_joints
 from mocap_app.skeletons.bvh_names import BVH_TO_RIG, VNECT21_TIPS, detect_convention, guess_unit, vnect21_from_bvh
+from mocap_app.skeletons.face import coco17_from_vnect21
 from mocap_app.skeletons.xnect import ANCHOR_JOINT, SPARSE_MASK, STAGE1_SET, bone_vectors
 from mocap_app.xnect.features import stage2_features
 
@@ -61,6 +69,8 @@ class SimConfig:
     enc_sigma_m: float = 0.02
     enc_free_sigma_m: float = 0.10
     conflict_rate: float = 0.05
+    coco_rate: float = 0.0
+    mirror_rate: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -136,9 +146,12 @@ def simulate(poses: np.ndarray, batch: int, rng: np.random.Generator, config: Si
     count = len(poses)
     pick = rng.integers(0, count, batch)
     world = poses[pick] * rng.uniform(*cfg.body_scale, (batch, 1, 1))          # (B, 21, 3) y up
-    # World (y up) -> camera (y down, z forward): turn about vertical, flip y, pitch the camera down.
+    mirrored = rng.random(batch) < cfg.mirror_rate
+    world[mirrored] = world[mirrored][:, VNECT21.mirror_indices] * np.array([-1.0, 1.0, 1.0])
+    # World (y up) -> camera (y down, z forward): turn about vertical, turn half a turn about the view
+    # axis (y up becomes y down; a proper rotation, so left stays left), pitch the camera down.
     yaw = _rotation_y(rng.uniform(-np.pi, np.pi, batch))
-    flip = np.diag([1.0, -1.0, 1.0])
+    flip = np.diag([-1.0, -1.0, 1.0])
     pitch = _rotation_x(np.radians(rng.uniform(*cfg.pitch_deg, batch)))
     rotation = pitch @ flip @ yaw
     rel = np.einsum("bij,bkj->bki", rotation, world)                              # root-relative, camera axes
@@ -150,9 +163,15 @@ def simulate(poses: np.ndarray, batch: int, rng: np.random.Generator, config: Si
     py = rng.uniform(0.2, 0.95, batch) * cfg.height
     root = np.stack([(px - cfg.width / 2) * depth / focal, (py - cfg.height / 2) * depth / focal, depth], -1)
     cam = rel + root[:, None]
-    z = np.maximum(cam[..., 2], 0.1)
-    uv = np.stack([focal[:, None] * cam[..., 0] / z + cfg.width / 2,
-                   focal[:, None] * cam[..., 1] / z + cfg.height / 2], -1)[:, :_J1]
+    seen = cam[:, :_J1].copy()                   # the points the detector reports, (B, 17, 3)
+    coco = rng.random(batch) < cfg.coco_rate
+    if coco.any():
+        seen[coco] = map_joints(coco17_from_vnect21(cam[coco]), COCO17.name, MPI3DHP17.name)
+    z = np.maximum(seen[..., 2], 0.1)
+    uv = np.stack([focal[:, None] * seen[..., 0] / z + cfg.width / 2,
+                   focal[:, None] * seen[..., 1] / z + cfg.height / 2], -1)
+    found = np.isfinite(uv).all(-1)             # False: the joint set has no such keypoint
+    uv = np.where(found[..., None], uv, uv[:, _NECK:_NECK + 1])
     size = np.maximum(np.ptp(uv[..., 1], axis=1), np.ptp(uv[..., 0], axis=1))       # (B,) pixels
     sigma = cfg.pixel_sigma + cfg.pixel_sigma_rel * size
     noisy = uv + rng.normal(0.0, 1.0, uv.shape) * sigma[:, None, None]
@@ -162,7 +181,7 @@ def simulate(poses: np.ndarray, batch: int, rng: np.random.Generator, config: Si
     confidence = np.where(outlier, rng.uniform(0.1, 0.5, (batch, _J1)), rng.uniform(0.5, 1.0, (batch, _J1)))
 
     inside = (uv[..., 0] >= 0) & (uv[..., 0] < cfg.width) & (uv[..., 1] >= 0) & (uv[..., 1] < cfg.height)
-    visible = inside & (rng.random((batch, _J1)) >= cfg.drop_rate) & (cam[:, :_J1, 2] > 0.1)
+    visible = inside & found & (rng.random((batch, _J1)) >= cfg.drop_rate) & (seen[..., 2] > 0.1)
     occluded = rng.random(batch) < cfg.occluder_rate
     lo, hi = uv.min(axis=1), uv.max(axis=1)
     extent = (hi - lo) * rng.uniform(0.25, 0.6, (batch, 2))

@@ -9,7 +9,9 @@ import torch
 from engines.engine import load_engine
 from mocap_app.backends.multiposenet import PACKAGED_PRN, MultiPoseNetBackend
 from mocap_app.cli import main
+from mocap_app.skeletons import COCO17, MPI3DHP17, map_joints
 from mocap_app.types import Frame
+from mocap_app.xnect.lifter import MIN_DETECTED_JOINTS
 from models.multiposenet import MultiPoseNet
 from models.multiposenet_export import export_multiposenet, export_prn
 from models.prn import PoseResidualNetwork
@@ -21,6 +23,8 @@ SIZE = (128, 192)
 def tiny_network(tmp_path_factory):
     torch.manual_seed(0)
     net = MultiPoseNet("tiny").eval()
+    with torch.no_grad():  # raised keypoint maps: the random network then has peaks for PRN to assign
+        net.keypoint_subnet.out.bias[:COCO17.num_joints] += 1.0
     folder = tmp_path_factory.mktemp("store") / "multiposenet"
     return net, export_multiposenet(net, folder, SIZE)
 
@@ -62,9 +66,21 @@ def test_backend_runs_on_exported_networks(tiny_network):
     image = np.random.default_rng(1).integers(0, 255, (240, 320, 3)).astype(np.uint8)
     result = backend(Frame(image, 0, 0.0))
     assert len(result.people) == 5                               # every box kept at threshold 0, NMS-limited
+    lifted = 0
     for person in result.people:
-        assert person.joint_set == "coco17" and person.joints2d.shape == (17, 2) and person.joints3d is None
-    assert set(result.timings_ms) == {"preprocess", "network", "boxes", "prn"}
+        assert person.joint_set == "coco17" and person.joints2d.shape == (17, 2)
+        if person.joints3d is not None:                          # the packaged 2D lifter's root-relative 3D
+            assert person.joints3d.shape == (17, 3) and np.isfinite(person.joints3d).all()
+            assert np.abs(person.joints3d).max() < 2.0
+            lifted += 1
+        else:                                                    # only people the lifter cannot take
+            seen = np.where((person.confidence > 0)[:, None], person.joints2d, np.nan)
+            stage1 = np.isfinite(map_joints(seen, COCO17.name, MPI3DHP17.name)).all(axis=1)
+            assert not stage1[MPI3DHP17.index("neck")] or stage1.sum() < MIN_DETECTED_JOINTS
+    assert lifted > 0 and backend.lifter is not None
+    assert set(result.timings_ms) == {"preprocess", "network", "boxes", "prn", "stage2"}
+    unlifted = MultiPoseNetBackend.from_store(root=path.parent.parent, max_people=5, person_score=0.0, lift=False)
+    assert all(person.joints3d is None for person in unlifted(Frame(image, 0, 0.0)).people)
 
 
 def test_run_refuses_without_image_network_weights(tmp_path, monkeypatch, capsys):

@@ -58,6 +58,9 @@ class BlazePoseConfig:
         detect_interval: frames between detector runs while people are tracked (finds newcomers).
         zoom_detection: also run the detector on a square around the tracked people (finds the
             second of two close people that the whole-frame pass sees as one).
+        tile_detection: while fewer than ``max_people`` are tracked, each detector run also looks at
+            one tile of the frame at about twice the zoom, tiles in turn (finds people far from
+            the camera; costs one more detector run per ``detect_interval`` frames).
         smooth_roi: smooth the landmarks that place the next region over time, as MediaPipe does.
         device: where the networks run: ``"auto"``, ``"tensorrt"``, ``"cuda"`` or ``"cpu"`` (engines.providers).
         threads: ONNX Runtime intra-op threads, ``None`` for its default.
@@ -66,6 +69,7 @@ class BlazePoseConfig:
     max_people: int = 4
     detect_interval: int = 10
     zoom_detection: bool = True
+    tile_detection: bool = True
     smooth_roi: bool = True
     device: str = "cpu"
     threads: int | None = None
@@ -155,6 +159,7 @@ class BlazePoseBackend:
         self._next_id = 0
         self._since_detection = self.config.detect_interval
         self._lost = False
+        self._tile_cursor = 0
 
     def _detection_due(self) -> bool:
         if not self._tracks or self._lost:
@@ -165,9 +170,14 @@ class BlazePoseBackend:
         """Open a track for every detected person not tracked yet (closer pass first, then the frame)."""
         height, width = image.shape[:2]
         passes = [None]
+        room = len(self._tracks) < self.config.max_people
         zoom = people_geometry.zoom_region([track.roi for track in self._tracks], width, height)
-        if self.config.zoom_detection and zoom is not None and len(self._tracks) < self.config.max_people:
+        if self.config.zoom_detection and zoom is not None and room:
             passes.insert(0, zoom)
+        tiles = people_geometry.detection_tiles(width, height) if self.config.tile_detection and room else []
+        if tiles:
+            passes.append(tiles[self._tile_cursor % len(tiles)])
+            self._tile_cursor += 1
         self.detector_runs += 1
         self._since_detection = 0
         self._lost = False

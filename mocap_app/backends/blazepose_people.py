@@ -12,6 +12,10 @@ decisions need care when people are close (a dancing pair, a crossing):
   person at a sixth of their size and merges two overlapping people into one detection; a second
   pass over a square around the tracked people (:func:`zoom_region`) sees them at two to three
   times that size, as the detector was trained;
+* where to look for people too small for the whole-frame pass: the detector sees a 640x480 frame
+  at 224 pixels, so a person 4 m away has a head of a few pixels; overlapping squares of
+  :data:`TILE_FRACTION` of the frame's short side (:func:`detection_tiles`) see them at about
+  twice the size; the backend runs one tile per detection run, in turn, so the cost is spread;
 * when two tracks have converged on one person (a region drifted onto a neighbour): their body
   landmarks then coincide (median distance under :data:`DUPLICATE_RADII` body radii,
   :func:`same_landmarks`); the track whose landmarks jumped the most since its last frame is the
@@ -38,6 +42,10 @@ DUPLICATE_RADII = 0.15
 ZOOM_MARGIN = 1.15
 #: A zoomed pass is worth it only when the square is at most this fraction of the frame's long side.
 ZOOM_MAX_FRACTION = 0.7
+#: Side of a detection tile over the frame's short side (a tile is seen at 1 / TILE_FRACTION zoom).
+TILE_FRACTION = 0.6
+#: Least overlap of neighbouring tiles, as a fraction of the tile side (a person on a seam is whole in one).
+TILE_OVERLAP = 0.25
 #: Landmark region side over the body radius (MediaPipe's 1.25 scale of a circle of that radius).
 ROI_SIDE_PER_RADIUS = 2.5
 
@@ -104,3 +112,22 @@ def zoom_region(rois: list[SquareRoi], width: int, height: int) -> SquareRoi | N
         return None
     centre = np.mean([roi.center for roi in rois], axis=0)
     return SquareRoi(center=centre.astype(np.float64), size=side, rotation=0.0)
+
+
+def detection_tiles(width: int, height: int, fraction: float = TILE_FRACTION) -> list[SquareRoi]:
+    """Upright overlapping squares covering the frame, for finding people too small for one pass.
+
+    Returns:
+        The tiles row by row; empty for a frame too small to be worth tiling.
+    """
+    side = fraction * min(width, height)
+    if side < 64:
+        return []
+    step = side * (1.0 - TILE_OVERLAP)
+
+    def centres(extent: int) -> np.ndarray:
+        count = max(1, int(np.ceil(max(extent - side, 0.0) / step)) + 1)
+        return np.linspace(side / 2.0, extent - side / 2.0, count) if count > 1 else np.array([extent / 2.0])
+
+    return [SquareRoi(center=np.array([x, y], dtype=np.float64), size=float(side))
+            for y in centres(height) for x in centres(width)]

@@ -5,9 +5,11 @@ network (keypoint heatmaps + person detector, ONNX Runtime), decode boxes and pe
 peaks to boxes with the Pose Residual Network (:mod:`mocap_app.multiposenet.decode`).
 
 Output per person (:class:`~mocap_app.types.Observation`, joint set ``coco17``): 2D keypoints in
-image pixels (NaN where PRN assigned none), confidence = assignment score, the person box.
-``joints3d`` is ``None``: no Stage II trained on 2D-only input ships yet, so 3D comes from Stage III
-fitting of the 2D keypoints downstream.
+image pixels (NaN where PRN assigned none), confidence = assignment score, the person box, and
+``joints3d`` from the 2D-only Stage II lifter (:mod:`mocap_app.xnect.lifter`, shipped in the
+package; one batch for everyone in the frame): root-relative metres, camera axes, nominal adult
+size. ``joints3d`` stays ``None`` for a person the lifter cannot take (a shoulder missing, fewer
+than six joints) or when the backend runs without a lifter (``lift=False``).
 
 Weights: the PRN ships with the package (``mocap_app/multiposenet/prn.onnx``, trained on synthetic
 crowds, see the README). The image network needs image data: train it (``mocap train multiposenet``)
@@ -33,10 +35,11 @@ from ..models_store import models_dir
 from ..multiposenet.decode import DecodeThresholds, decode_people, person_boxes
 from ..skeletons import COCO17
 from ..types import Frame, FrameObservations
+from ..xnect.lifter import Lifter
 
 logger = logging.getLogger(__name__)
 
-TIMING_KEYS = ("preprocess", "network", "boxes", "prn")
+TIMING_KEYS = ("preprocess", "network", "boxes", "prn", "stage2")
 #: The PRN shipped inside the package.
 PACKAGED_PRN = Path(__file__).resolve().parents[1] / "multiposenet" / "prn.onnx"
 NETWORK_HINT = ("MultiPoseNet has no image-network weights at {path}: train them with "
@@ -75,8 +78,10 @@ class MultiPoseNetBackend:
 
     name = "multiposenet"
 
-    def __init__(self, network: Engine, prn: Engine, config: MultiPoseNetConfig | None = None) -> None:
+    def __init__(self, network: Engine, prn: Engine, config: MultiPoseNetConfig | None = None,
+                 lifter: Lifter | None = None) -> None:
         self.network, self.prn, self.config = network, prn, config or MultiPoseNetConfig()
+        self.lifter = lifter
         for engine in (network, prn):
             if engine.sidecar.get("keypoint_schema") != COCO17.name:
                 raise ModelContractError(f"{engine.path} gives {engine.sidecar.get('keypoint_schema')!r} keypoints; "
@@ -94,9 +99,10 @@ class MultiPoseNetBackend:
 
     @classmethod
     def from_store(cls, root: Path | None = None, max_people: int = 20, threads: int | None = None,
-                   device: str = "cpu", person_score: float | None = None,
+                   device: str = "cpu", person_score: float | None = None, lift: bool = True,
                    **_ignored: object) -> MultiPoseNetBackend:
-        """Load both networks; ``WeightsMissingError`` naming how to get the image network when absent.
+        """Load both networks and the packaged 2D lifter; ``WeightsMissingError`` naming how to get the
+        image network when it is absent.
 
         Options other backends take (e.g. ``detect_interval``) are accepted and ignored.
         """
@@ -104,8 +110,11 @@ class MultiPoseNetBackend:
         if not paths["network"].is_file():
             raise WeightsMissingError(NETWORK_HINT.format(path=paths["network"]))
         config = MultiPoseNetConfig(max_people=max_people, person_score=person_score, device=device, threads=threads)
+        lifter = Lifter.load(device=device, threads=threads) if lift and Lifter.available() else None
+        if lifter is not None:
+            logger.info("multiposenet: 3D from the %s", lifter.describe())
         return cls(load_engine(paths["network"], device=device, threads=threads),
-                   load_engine(paths["prn"], device=device, threads=threads), config)
+                   load_engine(paths["prn"], device=device, threads=threads), config, lifter)
 
     @property
     def provider(self) -> str:
@@ -146,5 +155,8 @@ class MultiPoseNetBackend:
         people = decode_people(outputs["heatmaps"][0], boxes, matrix, self.stride, self.run_prn, self.grid,
                                self.thresholds)
         lap("prn")
+        if self.lifter is not None:
+            people = self.lifter.lift_many(people)
+        lap("stage2")
         return FrameObservations(frame=frame.index, time=frame.timestamp, width=frame.width, height=frame.height,
                                  people=tuple(people), timings_ms=timings)

@@ -4,7 +4,10 @@
     mocap fit --observations obs.jsonl --calibration cam.json --export takes/ --combined
 
 The observation file is the JSON Lines format of ``mocap run --observations`` (README,
-"Observation files"); any joint set with a mapping to the rig works. Motion is journalled to
+"Observation files"); any joint set with a mapping to the rig works. People without 3D (2D-only
+files, e.g. from a COCO-17 detector) are lifted to 3D by the shipped 2D-only Stage II lifter
+(:mod:`mocap_app.xnect.lifter`, one batch per frame, before tracking) unless ``--no-lift`` is
+given; without it they are fitted from 2D with the skeleton prior. Motion is journalled to
 ``DIR/take.journal.jsonl`` while fitting (``mocap take recover`` exports it after a crash), then
 written as one BVH per performer.
 """
@@ -15,6 +18,7 @@ import argparse
 import dataclasses
 import logging
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import MocapError
@@ -24,6 +28,8 @@ from ..pipeline.stage3 import Stage3, Stage3Config
 from ..progress import Progress
 from ..takes.recorder import TakeRecorder
 from ..tracking.one_euro import OneEuroParams
+from ..types import FrameObservations
+from ..xnect.lifter import Lifter
 
 logger = logging.getLogger(__name__)
 JOURNAL_NAME = "take.journal.jsonl"
@@ -76,6 +82,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--export", required=True, type=Path, metavar="DIR", help="folder for the BVH files")
     parser.add_argument("--fps", type=float, default=None, help="BVH frame rate (default: the observations' rate)")
     parser.add_argument("--combined", action="store_true", help="also write all performers into one BVH")
+    parser.add_argument("--no-lift", action="store_true",
+                        help="fit 2D-only observations from 2D alone instead of lifting them to 3D with the "
+                             "shipped 2D Stage II lifter")
     add_stage3_arguments(parser)
 
 
@@ -93,10 +102,11 @@ def run(args: argparse.Namespace) -> int:
         camera = FitCamera.uncalibrated(first.width, first.height)
     args.export.mkdir(parents=True, exist_ok=True)
     stage3 = Stage3(camera, config)
+    lifter = None if args.no_lift or not Lifter.available() else Lifter.load()
     recorder = TakeRecorder(args.export / JOURNAL_NAME)
     try:
         with Progress(label="fitting", unit="frames", stream=sys.stderr) as bar:
-            for frame in _chain(first, frames):
+            for frame in _lifted(_chain(first, frames), lifter):
                 recorder.record(stage3.process(frame), stage3.rest_offsets)
                 bar.update()
     finally:
@@ -110,3 +120,17 @@ def run(args: argparse.Namespace) -> int:
 def _chain(first, rest):
     yield first
     yield from rest
+
+
+def _lifted(frames: Iterable[FrameObservations], lifter: Lifter | None) -> Iterator[FrameObservations]:
+    """The frames with every 2D-only person lifted to 3D (saying once, on stderr, which lifter does it)."""
+    announced = False
+    for frame in frames:
+        if lifter is not None and any(person.joints3d is None for person in frame.people):
+            if not announced:
+                logger.info("lifting 2D-only observations with the %s", lifter.describe())
+                print(f"mocap fit: 2D-only observations are lifted to 3D by the {lifter.describe()} "
+                      "(--no-lift to fit from 2D alone)", file=sys.stderr)
+                announced = True
+            frame = lifter.lift_frame(frame)
+        yield frame
