@@ -7,7 +7,8 @@
 ``fitting`` turns each BVH into noisy detector-like observations seen by a calibrated virtual
 camera (noise model: ``mocap_app/evaluation/synthetic_observations.py``), runs identity tracking
 and Stage III, and prints MPJPE / PA-MPJPE, acceleration error, foot skate, identity switches and
-milliseconds per performer per frame, for the fitted output and for the noisy input.
+milliseconds per performer per frame, for the fitted output and for the noisy input, plus MPJPE and
+foot skate of the take as exported (foot-locked unless ``--no-foot-lock``).
 
 ``video`` runs the whole pipeline on a clip rendered by ``mocap synth`` (see
 ``mocap_app/evaluation/video_eval.py`` and ``mocap_app/cli/eval_video_cmd.py``).
@@ -43,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     fitting.add_argument("--no-3d", action="store_true", help="2D-only observations (no Stage II 3D)")
     fitting.add_argument("--same-appearance", action="store_true", help="give every performer the same colours")
     fitting.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    fitting.add_argument("--no-foot-lock", action="store_true", help="evaluate the exported take without foot locking")
     add_stage3_arguments(fitting)
     from . import eval_video_cmd
 
@@ -55,6 +57,9 @@ def _table(report) -> str:
     for label, out, inp in _ROWS:
         lines.append(f"  {label:<26}{getattr(report, out):>10.2f}{getattr(report, inp):>14.2f}")
     lines.append(f"  {'ground-truth foot skate':<26}{report.gt_foot_skate_cm:>10.2f}")
+    lines.append(f"  {'exported take MPJPE (mm)':<26}{report.export_mpjpe_mm:>10.2f}")
+    lines.append(f"  {'exported take foot skate':<26}{report.export_foot_skate_cm:>10.2f}"
+                 + ("   (foot-locked)" if report.extra.get("foot_lock") else "   (no foot lock)"))
     lines.append(f"  {'root position error (mm)':<26}{report.root_error_mm:>10.1f}")
     lines.append(f"  {'identity switches':<26}{report.id_switches:>10d}")
     lines.append(f"  {'ms per performer-frame':<26}{report.fit_ms_mean:>10.2f}   (p95 {report.fit_ms_p95:.2f})")
@@ -81,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
     for job in jobs:
         try:
             reports.append(evaluate(job, config, noise, args.max_frames, args.source_fps, args.seed,
-                                    args.same_appearance, show_progress=not args.json))
+                                    args.same_appearance, show_progress=not args.json,
+                                    foot_lock=not args.no_foot_lock))
         except ValueError as exc:
             raise MocapError(f"Cannot evaluate {', '.join(map(str, job))}: {exc}") from exc
     if args.json:

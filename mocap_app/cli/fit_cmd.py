@@ -82,6 +82,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--export", required=True, type=Path, metavar="DIR", help="folder for the BVH files")
     parser.add_argument("--fps", type=float, default=None, help="BVH frame rate (default: the observations' rate)")
     parser.add_argument("--combined", action="store_true", help="also write all performers into one BVH")
+    parser.add_argument("--no-foot-lock", action="store_true", help="export without the foot-lock pass")
     parser.add_argument("--no-lift", action="store_true",
                         help="fit 2D-only observations from 2D alone instead of lifting them to 3D with the "
                              "shipped 2D Stage II lifter")
@@ -111,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
                 bar.update()
     finally:
         recorder.close()
-    written = recorder.finalize(args.export, fps=args.fps, combined=args.combined)
+    written = recorder.finalize(args.export, fps=args.fps, combined=args.combined,
+                                foot_lock=not args.no_foot_lock)
     for path in written:
         print(path)
     return 0

@@ -46,6 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--export", type=Path, metavar="DIR", help="fit skeletons and write one BVH per performer here")
     parser.add_argument("--calibration", type=Path, metavar="FILE", help="camera calibration for --export")
     parser.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
+    parser.add_argument("--no-foot-lock", action="store_true", help="export BVH without the foot-lock pass")
     parser.add_argument("--max-people", type=int, default=4, metavar="N", help="most people tracked (default 4)")
     parser.add_argument("--detect-interval", type=int, default=10, metavar="N",
                         help="frames between detector runs while people are tracked (default 10)")
@@ -146,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
         print("mocap run: stopped by Ctrl+C; keeping everything processed so far", flush=True)
     if recorder is not None:
         if recorder.frames_recorded:
-            for path in recorder.finalize(args.export):
+            for path in recorder.finalize(args.export, foot_lock=not args.no_foot_lock):
                 print(f"mocap run: wrote {path}")
         else:
             print(f"mocap run: nobody was fitted, so no BVH was written (journal: {recorder.journal_path})")

@@ -10,6 +10,9 @@ input joints the fitter was given:
 * foot skate (cm per frame): mean horizontal motion of a foot joint between two frames in which
   the ground truth has it planted (within 5 cm of its lowest height, moving < 1 cm per frame);
   the input baseline places the noisy root-relative joints on the true root;
+* exported take: the fitted motion as ``export_take`` writes it (root + local rotations with the
+  final bone lengths), foot-locked by :mod:`mocap_app.fitting.foot_lock`: its MPJPE and foot skate
+  (``export_*``); the live ``foot_skate_cm`` is what the fitter streams;
 * identity switches: how often the performer id covering a ground-truth performer changes (per
   frame a one-to-one assignment of outputs to performers by mean joint distance, within 0.5 m);
   performers evaluated together (``--pair``) are placed ``PAIR_SPACING_M`` apart sideways, as two
@@ -28,6 +31,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from ..fitting.camera import FitCamera
+from ..fitting.foot_lock import lock_feet, rig_positions
 from ..pipeline.stage3 import Stage3, Stage3Config
 from ..progress import progress
 from ..skeletons import RIG, VNECT21, map_joints
@@ -62,6 +66,8 @@ class FittingReport:
     input_foot_skate_cm: float
     gt_foot_skate_cm: float
     root_error_mm: float
+    export_mpjpe_mm: float
+    export_foot_skate_cm: float
     id_switches: int
     fit_ms_mean: float
     fit_ms_p95: float
@@ -91,6 +97,22 @@ def _owners(fitted: dict[int, np.ndarray], gt_rig: list[np.ndarray], count: int)
     return owner
 
 
+def _exported(motions: dict[int, list], offsets: dict[int, np.ndarray | None], count: int,
+              foot_lock: bool) -> dict[int, np.ndarray]:
+    """(F, J, 3) world positions per performer of the take as exported (optionally foot-locked)."""
+    out = {}
+    for pid, items in motions.items():
+        index = np.array([m.frame for m in items])
+        roots = np.stack([m.root_position for m in items])
+        quats = np.stack([m.local_rotations for m in items])
+        if foot_lock:
+            locked = lock_feet(roots, quats, offsets[pid], EVAL_FPS)
+            roots, quats = locked.root_positions, locked.local_rotations
+        out[pid] = np.full((count, RIG.num_joints, 3), np.nan)
+        out[pid][index] = rig_positions(roots, quats, offsets[pid], EVAL_FPS)
+    return out
+
+
 def evaluate(*args, **kwargs) -> FittingReport:
     """See :func:`_evaluate`; silences numpy's empty-slice warnings (frames where nothing matched)."""
     with warnings.catch_warnings():
@@ -100,8 +122,11 @@ def evaluate(*args, **kwargs) -> FittingReport:
 
 def _evaluate(bvh_paths: list[Path], config: Stage3Config | None = None, noise: NoiseModel | None = None,
              max_frames: int | None = None, source_fps: float | None = None, seed: int = 0,
-             same_appearance: bool = False, show_progress: bool = True) -> FittingReport:
-    """Evaluate one clip, or several performers together (``len(bvh_paths) > 1``, e.g. a salsa pair)."""
+             same_appearance: bool = False, show_progress: bool = True, foot_lock: bool = True) -> FittingReport:
+    """Evaluate one clip, or several performers together (``len(bvh_paths) > 1``, e.g. a salsa pair).
+
+    ``foot_lock``: foot-lock the exported take (as ``export_take`` does by default).
+    """
     noise = noise or NoiseModel()
     gts = [load_motion(p, EVAL_FPS, source_fps, max_frames) for p in bvh_paths]
     count = min(len(g) for g in gts)
@@ -116,25 +141,30 @@ def _evaluate(bvh_paths: list[Path], config: Stage3Config | None = None, noise: 
     frames, noisy = make_observations(gts, view, EVAL_FPS, noise, hues, seed)
     stage3 = Stage3(FitCamera.from_parts(view.K, view.R_wc, view.t_wc), config)
     fitted: dict[int, np.ndarray] = {}
+    motions: dict[int, list] = {}
     fit_ms: list[float] = []
     iterator = progress(frames, label="fitting", unit="frames", stream=sys.stderr) if show_progress else frames
     for frame in iterator:
         for motion in stage3.process(frame):
             fitted.setdefault(motion.performer_id, np.full((count, RIG.num_joints, 3), np.nan))[frame.frame] = \
                 motion.world_positions
+            motions.setdefault(motion.performer_id, []).append(motion)
         fit_ms.extend(stage3.fit_ms.values())
     gt_rig = [map_joints(g, VNECT21.name, RIG.name) for g in gts]
     noisy_rig = [map_joints(n, VNECT21.name, RIG.name) for n in noisy]
     owner = _owners(fitted, gt_rig, count)
+    exported = _exported(motions, {pid: stage3.rest_offsets(pid) for pid in motions}, count, foot_lock)
     switches = 0
     mp, pa, imp, ipa, acc, iacc, skate, iskate, gskate, root_err, per_joint = ([] for _ in range(11))
+    xmp, xskate = [], []
     for k, g in enumerate(gt_rig):
         ids = owner[k][owner[k] >= 0]
         switches += int(np.count_nonzero(np.diff(ids)))
-        est = np.full_like(g, np.nan)
+        est, exp = np.full_like(g, np.nan), np.full_like(g, np.nan)
         for f in range(count):
             if owner[k, f] >= 0:
                 est[f] = fitted[owner[k, f]][f]
+                exp[f] = exported[owner[k, f]][f]
         rel_est, rel_gt = est - est[:, :1], g - g[:, :1]
         mask = np.isfinite(g).all(axis=(0, 2))  # rig joints the ground truth has
         a, b = _joint_errors(rel_est[:, mask], rel_gt[:, mask])
@@ -143,6 +173,8 @@ def _evaluate(bvh_paths: list[Path], config: Stage3Config | None = None, noise: 
         pa += b
         imp += c
         ipa += d
+        xmp += _joint_errors((exp - exp[:, :1])[:, mask], rel_gt[:, mask])[0]
+        xskate.append(_foot_skate(exp, g))
         per_joint.append(np.nanmean(np.linalg.norm(rel_est - rel_gt, axis=-1), axis=0))
         acc.append(_accel_error(rel_est[:, mask], rel_gt[:, mask]))
         iacc.append(_accel_error(noisy_rig[k][:, mask], rel_gt[:, mask]))
@@ -158,8 +190,9 @@ def _evaluate(bvh_paths: list[Path], config: Stage3Config | None = None, noise: 
         accel_error=mm * float(np.nanmean(acc)), input_accel_error=mm * float(np.nanmean(iacc)),
         foot_skate_cm=100 * float(np.nanmean(skate)), input_foot_skate_cm=100 * float(np.nanmean(iskate)),
         gt_foot_skate_cm=100 * float(np.nanmean(gskate)), root_error_mm=mm * float(np.nanmean(root_err)),
+        export_mpjpe_mm=mm * float(np.mean(xmp)), export_foot_skate_cm=100 * float(np.nanmean(xskate)),
         id_switches=switches, fit_ms_mean=float(np.mean(fit_ms)) if fit_ms else float("nan"),
         fit_ms_p95=float(np.percentile(fit_ms, 95)) if fit_ms else float("nan"),
-        extra={"noise": asdict(noise), "performer_ids": sorted(fitted), "fps": EVAL_FPS,
+        extra={"noise": asdict(noise), "foot_lock": foot_lock, "performer_ids": sorted(fitted), "fps": EVAL_FPS,
                "per_joint_mm": {RIG.joints[j]: round(mm * float(v), 1) for j, v in
                                 enumerate(np.nanmean(per_joint, axis=0)) if np.isfinite(v)}})

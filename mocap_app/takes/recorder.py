@@ -19,6 +19,7 @@ from scipy.spatial.transform import Rotation, Slerp
 from ..bvh import BVHMotion, BVHSkeleton, motion_from_rig, write_bvh
 from ..conventions import DEFAULT_EULER_ORDER
 from ..errors import MocapError
+from ..fitting.foot_lock import lock_feet
 from ..skeletons import RIG
 from ..types import MotionFrame
 from .journal import JournalWriter, PerformerTake, TakeData, read_journal
@@ -59,8 +60,11 @@ def _resample(take: PerformerTake, times: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def export_take(take: TakeData, export_dir: str | Path, fps: float | None = None, combined: bool = False,
-                order: str = DEFAULT_EULER_ORDER) -> list[Path]:
+                order: str = DEFAULT_EULER_ORDER, foot_lock: bool = True) -> list[Path]:
     """Write one BVH per performer (``performer_<id>.bvh``) and optionally ``all_performers.bvh``.
+
+    ``foot_lock``: run the whole-take foot-lock pass (:mod:`mocap_app.fitting.foot_lock`) on the
+    resampled motion, so planted feet do not slide in the file.
 
     Returns:
         The files written.
@@ -79,6 +83,9 @@ def export_take(take: TakeData, export_dir: str | Path, fps: float | None = None
         start, end = min(performer.times), max(performer.times)
         times = start + np.arange(int(np.floor((end - start) * fps + 1e-3)) + 1) / fps
         roots, quats = _resample(performer, times)
+        if foot_lock:
+            locked = lock_feet(roots, quats, performer.offsets, fps)
+            roots, quats = locked.root_positions, locked.local_rotations
         motion = motion_from_rig(roots, quats, 1.0 / fps, performer.offsets, order)
         path = export_dir / f"performer_{pid}.bvh"
         write_bvh(path, motion)
@@ -144,7 +151,7 @@ class TakeRecorder:
         self._writer.close()
 
     def finalize(self, export_dir: str | Path, fps: float | None = None, combined: bool = False,
-                 order: str = DEFAULT_EULER_ORDER) -> list[Path]:
+                 order: str = DEFAULT_EULER_ORDER, foot_lock: bool = True) -> list[Path]:
         """Close the journal and export it as BVH (see :func:`export_take`)."""
         self.close()
-        return export_take(read_journal(self.journal_path), export_dir, fps, combined, order)
+        return export_take(read_journal(self.journal_path), export_dir, fps, combined, order, foot_lock)

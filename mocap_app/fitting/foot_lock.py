@@ -1,0 +1,336 @@
+"""Offline foot locking of a whole recorded take: planted feet stay put in the exported BVH.
+
+Live fitting (:mod:`.contact`) must decide about contacts from the past alone, so a planted foot
+still slides by the fit's jitter. A finished take can look both ways, like the foot-lock cleanup
+step of studio mocap tools:
+
+1. **Contacts** per foot joint (ankle = ``*Foot``, toe = ``*ToeBase``): the joint is low (within a
+   margin of its own low percentile height over the take, the floor) and slow (horizontal speed by
+   centred differences, lightly smoothed), with hysteresis (stricter to enter than to stay), short
+   gaps merged and too-short segments dropped.
+2. **Locks**: per contact segment the median position of the joint (height clamped to its floor
+   level, and to a calibrated floor when one is given).
+3. **Correction**: first the root is shifted horizontally so the planted joints land on their
+   locks on average (``shift_root``): a monocular fit's feet slide mostly because the whole body's
+   depth jitters, and moving the body keeps the fitted root-relative pose. What is left (two
+   planted feet that disagree, heights) is taken up by the legs: the ankle target per frame is the
+   ankle lock (ankle in contact) or the ankle moved by the toe's offset from its lock (only the toe
+   in contact: heel raised). Outside contacts every correction is interpolated between segment
+   ends and faded out with a smoothstep over ``blend_s``, so nothing pops. Analytic two-bone IK on
+   UpLeg -> Leg -> Foot reaches the target with the take's bone lengths, keeps the knee a hinge
+   about its own axis (the bend plane turns only as far as the target demands) and turns the Foot
+   joint back so the foot keeps its world orientation, except where ankle and toe are both down:
+   there the foot turns (smallest rotation, faded in and out) so the toe also lands on its lock.
+   A segment whose lock lies more than ``max_overreach_m`` beyond the leg's reach is skipped by
+   the IK (the rest of the body is not bent to reach it); a smaller overreach straightens the leg
+   and leaves the ankle that little short of the lock.
+
+Everything is vectorised over frames; Python loops run over the four foot joints, two legs and
+contact segments only. Forward kinematics comes from :mod:`mocap_app.bvh` (``motion_from_rig`` +
+``forward_kinematics``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+from scipy.spatial.transform import Rotation
+
+from ..bvh import forward_kinematics, motion_from_rig
+from ..conventions import BVH_UNITS_PER_METRE
+from ..skeletons import RIG
+
+logger = logging.getLogger(__name__)
+
+#: (UpLeg, Leg, Foot, ToeBase) joint names of each leg.
+LEGS = (("LeftUpLeg", "LeftLeg", "LeftFoot", "LeftToeBase"), ("RightUpLeg", "RightLeg", "RightFoot", "RightToeBase"))
+#: Percentile of a joint's heights over the take taken as its floor level.
+FLOOR_PERCENTILE = 2.0
+#: Fraction of the full leg length the IK reaches at most (a fully straight knee has no bend plane).
+MAX_REACH_FRACTION = 0.9995
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class FootLockConfig:
+    """Thresholds of the foot-lock pass (metres, metres per second, frames at the take's rate).
+
+    Attributes:
+        enter_height_m / exit_height_m: height above the joint's floor level to start / keep a contact.
+        enter_speed_mps / exit_speed_mps: smoothed horizontal speed to start / keep a contact.
+        speed_sigma_frames: Gaussian smoothing of the speed (frames).
+        min_contact_s: shortest contact segment kept, seconds.
+        max_gap_s: non-contact gaps up to this long between two contacts are merged, seconds.
+        blend_s: fade of the correction in and out of a contact, seconds.
+        max_overreach_m: skip a segment whose lock needs more than this beyond the leg's reach.
+        shift_root: first move the root horizontally so the planted joints land on their locks on
+            average (the fit's foot slide is mostly the body's depth jitter), then IK the rest.
+    """
+
+    enter_height_m: float = 0.07
+    exit_height_m: float = 0.10
+    enter_speed_mps: float = 0.30
+    exit_speed_mps: float = 0.60
+    speed_sigma_frames: float = 2.0
+    min_contact_s: float = 0.1
+    max_gap_s: float = 0.1
+    blend_s: float = 0.15
+    max_overreach_m: float = 0.03
+    shift_root: bool = True
+
+    def __post_init__(self) -> None:
+        if not (0 < self.enter_height_m <= self.exit_height_m and 0 < self.enter_speed_mps <= self.exit_speed_mps):
+            raise ValueError("FootLockConfig: need 0 < enter <= exit for both the height and the speed thresholds.")
+        if min(self.min_contact_s, self.max_gap_s, self.blend_s, self.max_overreach_m, self.speed_sigma_frames) < 0:
+            raise ValueError("FootLockConfig: durations, sigma and max_overreach_m must be >= 0.")
+
+
+@dataclass(frozen=True)
+class FootLockResult:
+    """A foot-locked take.
+
+    Attributes:
+        root_positions: (F, 3) root positions, metres (shifted horizontally when ``shift_root``).
+        local_rotations: (F, J, 4) local quaternions (x, y, z, w) with corrected leg joints.
+        contacts: (F, 4) bool contact of LeftFoot, LeftToeBase, RightFoot, RightToeBase.
+        segments: contact segments locked (per leg: runs of frames with the ankle or the toe down).
+        skipped: such segments skipped because the lock was out of the leg's reach.
+    """
+
+    root_positions: np.ndarray
+    local_rotations: np.ndarray
+    contacts: np.ndarray
+    segments: int
+    skipped: int
+
+
+def rig_positions(root_positions: np.ndarray, local_rotations: np.ndarray, offsets: np.ndarray | None,
+                  fps: float = 30.0) -> np.ndarray:
+    """(F, J, 3) world joint positions, metres, of a take in the export representation."""
+    motion = motion_from_rig(root_positions, local_rotations, 1.0 / fps, offsets)
+    return forward_kinematics(motion) / BVH_UNITS_PER_METRE
+
+
+def _segments(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    labels, count = ndimage.label(mask)
+    return labels, count
+
+
+def detect_contacts(positions: np.ndarray, fps: float, config: FootLockConfig) -> np.ndarray:
+    """(F,) bool contact of one joint from its (F, 3) world positions over the whole take."""
+    height = positions[:, 1] - np.percentile(positions[:, 1], FLOOR_PERCENTILE)
+    velocity = np.gradient(positions[:, [0, 2]], axis=0) * fps if len(positions) > 1 else np.zeros((1, 2))
+    if config.speed_sigma_frames > 0:
+        velocity = ndimage.gaussian_filter1d(velocity, config.speed_sigma_frames, axis=0, mode="nearest")
+    speed = np.linalg.norm(velocity, axis=1)
+    enter = (height < config.enter_height_m) & (speed < config.enter_speed_mps)
+    stay = (height < config.exit_height_m) & (speed < config.exit_speed_mps)
+    labels, _ = _segments(stay)  # hysteresis: a "stay" run counts only if it holds an "enter" frame
+    contact = np.isin(labels, np.unique(labels[enter & (labels > 0)]))
+    gap_labels, gaps = _segments(~contact)
+    if gaps:
+        length = np.bincount(gap_labels.ravel())
+        inner = np.ones(gaps + 1, dtype=bool)
+        inner[[0, gap_labels[0], gap_labels[-1]]] = False  # gaps at the take's ends are no gaps
+        short = inner & (length <= round(config.max_gap_s * fps))
+        contact |= short[gap_labels] & (gap_labels > 0)
+    contact = _drop_short(contact, fps, config)
+    return contact
+
+
+def _drop_short(contact: np.ndarray, fps: float, config: FootLockConfig) -> np.ndarray:
+    labels, count = _segments(contact)
+    if not count:
+        return contact
+    keep = np.bincount(labels.ravel()) >= max(2, round(config.min_contact_s * fps))
+    keep[0] = False
+    return keep[labels]
+
+
+def _locks(positions: np.ndarray, contact: np.ndarray, floor_y: float | None) -> np.ndarray:
+    """(F, 3) lock position per frame of one joint, NaN outside its contacts."""
+    labels, count = _segments(contact)
+    locks = np.full_like(positions, np.nan)
+    joint_floor = np.percentile(positions[:, 1], FLOOR_PERCENTILE)
+    if floor_y is not None:
+        joint_floor = max(joint_floor, floor_y)
+    for segment in range(1, count + 1):
+        inside = labels == segment
+        lock = np.median(positions[inside], axis=0)
+        lock[1] = max(lock[1], joint_floor)
+        locks[inside] = lock
+    return locks
+
+
+def _fade(active: np.ndarray, shift: np.ndarray, blend_frames: int) -> np.ndarray:
+    """(F, 3) correction: ``shift`` on active frames, interpolated between them and smoothstep-faded outside."""
+    frames = np.arange(len(active))
+    where = np.flatnonzero(active)
+    out = np.stack([np.interp(frames, where, shift[where, k]) for k in range(3)], axis=1)
+    distance = ndimage.distance_transform_edt(~active) if blend_frames > 0 else np.where(active, 0.0, np.inf)
+    t = np.clip(1.0 - distance / (blend_frames + 1), 0.0, 1.0)
+    return out * (t * t * (3.0 - 2.0 * t))[:, None]
+
+
+def _normalise(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), _EPS)
+
+
+def _frame(first: np.ndarray, normal: np.ndarray) -> np.ndarray:
+    """(F, 3, 3) orthonormal frames with columns (first, normal, first x normal)."""
+    return np.stack([first, normal, np.cross(first, normal)], axis=-1)
+
+
+def two_bone_ik(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, target: np.ndarray, knee_axis: np.ndarray,
+                thigh: float, shin: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Analytic two-bone IK, vectorised over frames.
+
+    Args:
+        hip, knee, ankle, target: (F, 3) world positions, metres.
+        knee_axis: (F, 3) the knee's hinge axis in world, used where the leg is straight.
+        thigh, shin: bone lengths, metres.
+
+    Returns:
+        (F, 3, 3) world rotation to apply to the thigh, (F, 3, 3) to the shin (on top of the thigh's),
+        and (F,) how far the target lies beyond the leg's reach (metres, <= 0 when reachable).
+    """
+    normal = np.cross(knee - hip, ankle - knee)
+    straight = np.linalg.norm(normal, axis=1) < 1e-6 * thigh * shin
+    normal = _normalise(np.where(straight[:, None], knee_axis, normal))
+    to_target = target - hip
+    distance = np.linalg.norm(to_target, axis=1)
+    reach = MAX_REACH_FRACTION * (thigh + shin)
+    overreach = distance - reach
+    distance = np.clip(distance, abs(thigh - shin) + 1e-6, reach)
+    u = _normalise(to_target)
+    v = _normalise(np.cross(u, normal))
+    cos_hip = np.clip((thigh ** 2 + distance ** 2 - shin ** 2) / (2 * thigh * distance), -1.0, 1.0)
+    new_knee = hip + thigh * (cos_hip[:, None] * u + np.sqrt(1 - cos_hip ** 2)[:, None] * v)
+    new_ankle = hip + distance[:, None] * u
+    new_normal = _normalise(np.cross(new_knee - hip, new_ankle - new_knee))
+    # Thigh: map (old thigh, old bend normal) onto (new thigh, new bend normal), so the knee's
+    # hinge axis follows the bend plane and the knee stays a pure hinge.
+    old = _frame(_normalise(knee - hip), normal)
+    thigh_turn = _frame(_normalise(new_knee - hip), new_normal) @ old.transpose(0, 2, 1)
+    shin_now = _normalise(np.einsum("fij,fj->fi", thigh_turn, ankle - knee))
+    shin_want = _normalise(new_ankle - new_knee)
+    angle = np.arctan2(np.einsum("fi,fi->f", np.cross(shin_now, shin_want), new_normal),
+                       np.einsum("fi,fi->f", shin_now, shin_want))
+    shin_turn = Rotation.from_rotvec(new_normal * angle[:, None]).as_matrix()
+    return thigh_turn, shin_turn, overreach
+
+
+def _shift_root(positions: np.ndarray, joints: list[int], contacts: np.ndarray, locks: np.ndarray,
+                blend_frames: int) -> np.ndarray:
+    """(F, 3) horizontal root shift that carries the planted joints onto their locks (mean over them)."""
+    active = contacts.any(axis=1)
+    shift = np.zeros((len(positions), 3))
+    if not active.any():
+        return shift
+    delta = locks[:, :, [0, 2]] - positions[:, joints][:, :, [0, 2]]  # NaN where a joint is not planted
+    shift[np.ix_(np.flatnonzero(active), [0, 2])] = np.nanmean(delta[active], axis=1)
+    return _fade(active, shift, blend_frames)
+
+
+def _leg_correction(positions: np.ndarray, world: dict[str, np.ndarray], names: tuple[str, ...],
+                    offsets: np.ndarray, contacts: np.ndarray, locks: np.ndarray, fps: float,
+                    config: FootLockConfig) -> tuple[np.ndarray, dict[str, np.ndarray], int, int]:
+    """Frames moved (F,), new world rotations of one leg there, segments locked and segments skipped.
+
+    ``contacts`` (F, 2) and ``locks`` (F, 2, 3) are the ankle's and the toe's.
+    """
+    up, leg, foot, toe = (RIG.index(n) for n in names)
+    ankle_contact, toe_contact = contacts[:, 0], contacts[:, 1]
+    ankle_locks, toe_locks = locks[:, 0], locks[:, 1]
+    shift =  np.where(ankle_contact[:, None], ankle_locks - positions[:, foot], toe_locks - positions[:, toe])
+    active = ankle_contact | toe_contact
+    thigh, shin = float(np.linalg.norm(offsets[leg])), float(np.linalg.norm(offsets[foot]))
+    hip, knee, ankle = positions[:, up], positions[:, leg], positions[:, foot]
+    skipped = count = 0
+    if active.any():
+        labels, count = _segments(active)
+        overreach = np.linalg.norm(ankle + np.nan_to_num(shift) - hip, axis=1) - (thigh + shin)
+        worst = ndimage.maximum(overreach, labels, np.arange(1, count + 1))
+        bad = np.concatenate([[False], np.asarray(worst) > config.max_overreach_m])
+        skipped = int(bad.sum())
+        active &= ~bad[labels]
+    if not active.any():
+        return np.zeros(len(active), dtype=bool), {}, 0, skipped
+    correction = _fade(active, np.nan_to_num(shift), round(config.blend_s * fps))
+    moved = np.linalg.norm(correction, axis=1) > 0
+    thigh_turn, shin_turn, _ = two_bone_ik(hip[moved], knee[moved], ankle[moved], ankle[moved] + correction[moved],
+                                           world[leg][moved][:, :, 0], thigh, shin)
+    # Ankle and toe both down: turn the foot (faded like the shift) so the toe lands on its lock too.
+    both = ankle_contact & toe_contact & active
+    aim = np.zeros((len(active), 3))
+    if both.any():
+        now = positions[both, toe] - ankle[both]
+        want = toe_locks[both] - (ankle[both] + correction[both])
+        axis = np.cross(now, want)
+        sine, cosine = np.linalg.norm(axis, axis=1), np.einsum("fi,fi->f", now, want)
+        aim[both] = _normalise(axis) * np.arctan2(sine, cosine)[:, None]
+        aim = _fade(both, aim, round(config.blend_s * fps))
+    new = {"up": thigh_turn @ world[up][moved], "leg": shin_turn @ thigh_turn @ world[leg][moved],
+           "foot": Rotation.from_rotvec(aim[moved]).as_matrix() @ world[foot][moved]}
+    return moved, new, count - skipped, skipped
+
+
+def lock_feet(root_positions: np.ndarray, local_rotations: np.ndarray, offsets: np.ndarray | None,
+              fps: float, config: FootLockConfig | None = None, floor_y: float | None = None) -> FootLockResult:
+    """Foot-lock a whole take (see the module docstring).
+
+    Args:
+        root_positions: (F, 3) root (Hips) world positions, metres.
+        local_rotations: (F, J, 4) local quaternions (x, y, z, w) of the rig joints (row 0 global).
+        offsets: (J, 3) the performer's rest offsets, metres; ``None`` for the rig's.
+        fps: the take's frame rate.
+        config: thresholds; defaults when ``None``.
+        floor_y: calibrated floor height, metres; ``None`` estimates each foot joint's floor level.
+
+    Returns:
+        The corrected take (the inputs are not modified).
+    """
+    config = config or FootLockConfig()
+    offsets = RIG.rest_offsets if offsets is None else np.asarray(offsets, dtype=np.float64)
+    roots = np.array(root_positions, dtype=np.float64)
+    quats = np.array(local_rotations, dtype=np.float64)
+    frames = len(roots)
+    contacts = np.zeros((frames, 4), dtype=bool)
+    if frames < 3:
+        return FootLockResult(roots, quats, contacts, 0, 0)
+    positions = rig_positions(roots, quats, offsets, fps)
+    local = Rotation.from_quat(quats.reshape(-1, 4)).as_matrix().reshape(frames, RIG.num_joints, 3, 3)
+    world = {0: local[:, 0]}
+    for j in range(1, RIG.num_joints):  # world rotations (the rig lists parents first)
+        world[j] = world[RIG.parents[j]] @ local[:, j]
+    joints = [RIG.index(name) for names in LEGS for name in names[2:]]  # ankle, toe, ankle, toe
+    for column, joint in enumerate(joints):
+        contacts[:, column] = detect_contacts(positions[:, joint], fps, config)
+    locks = np.stack([_locks(positions[:, j], contacts[:, c], floor_y) for c, j in enumerate(joints)], axis=1)
+    if config.shift_root:  # the root-relative pose stays as fitted; only the body's path changes
+        shift = _shift_root(positions, joints, contacts, locks, round(config.blend_s * fps))
+        roots += shift
+        positions = positions + shift[:, None]
+    segments = skipped = 0
+    for side, names in enumerate(LEGS):
+        up, leg, foot = (RIG.index(name) for name in names[:3])
+        pair = slice(2 * side, 2 * side + 2)
+        moved, new, count, bad = _leg_correction(positions, world, names, offsets, contacts[:, pair], locks[:, pair],
+                                                 fps, config)
+        segments += count
+        skipped += bad
+        if not moved.any():
+            continue
+        chain = np.stack([world[RIG.parents[up]][moved].transpose(0, 2, 1) @ new["up"],
+                          new["up"].transpose(0, 2, 1) @ new["leg"],
+                          new["leg"].transpose(0, 2, 1) @ new["foot"]], axis=1)
+        fixed = Rotation.from_matrix(chain.reshape(-1, 3, 3)).as_quat().reshape(-1, 3, 4)
+        before = quats[moved][:, [up, leg, foot]]
+        fixed *= np.where(np.einsum("fjk,fjk->fj", fixed, before) < 0, -1.0, 1.0)[..., None]  # keep the sign
+        rows = np.flatnonzero(moved)
+        quats[rows[:, None], np.array([up, leg, foot])[None, :]] = fixed
+    logger.info("foot lock: %d contact segments locked, %d skipped (out of reach)", segments, skipped)
+    return FootLockResult(roots, quats, contacts, segments, skipped)

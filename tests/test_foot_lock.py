@@ -1,0 +1,91 @@
+"""The whole-take foot-lock pass: planted feet stop sliding, bones keep their lengths, nothing pops."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from mocap_app.bvh import read_bvh
+from mocap_app.fitting.foot_lock import FootLockConfig, lock_feet, rig_positions
+from mocap_app.skeletons import RIG
+from mocap_app.takes.journal import PerformerTake, TakeData
+from mocap_app.takes.recorder import export_take
+
+FPS = 30.0
+FRAMES = 90
+LEG_JOINTS = RIG.indices(["LeftUpLeg", "LeftLeg", "LeftFoot", "LeftToeBase",
+                          "RightUpLeg", "RightLeg", "RightFoot", "RightToeBase"])
+
+
+def _planted_take(jitter_m: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Standing take, knees slightly bent, the root jittering by ``jitter_m`` so the feet slide."""
+    rng = np.random.default_rng(seed)
+    roots = np.tile(RIG.rest_offsets[0] - [0, 0.02, 0], (FRAMES, 1)) + rng.normal(0, jitter_m, (FRAMES, 3)) * [1, 0, 1]
+    quats = np.tile([0.0, 0.0, 0.0, 1.0], (FRAMES, RIG.num_joints, 1))
+    for side in ("Left", "Right"):
+        quats[:, RIG.index(f"{side}UpLeg")] = Rotation.from_euler("x", -10, degrees=True).as_quat()
+        quats[:, RIG.index(f"{side}Leg")] = Rotation.from_euler("x", 20, degrees=True).as_quat()
+        quats[:, RIG.index(f"{side}Foot")] = Rotation.from_euler("x", -10, degrees=True).as_quat()
+    return roots, quats
+
+
+@pytest.mark.parametrize("shift_root", [True, False])
+def test_planted_feet_stop_sliding(shift_root):
+    roots, quats = _planted_take(0.015)
+    before = rig_positions(roots, quats, None, FPS)
+    result = lock_feet(roots, quats, None, FPS, FootLockConfig(shift_root=shift_root))
+    after = rig_positions(result.root_positions, result.local_rotations, None, FPS)
+    assert np.isfinite(after).all() and result.contacts.all(axis=0).any()
+    ankles = RIG.indices(["LeftFoot", "RightFoot"])
+    step_before = np.linalg.norm(np.diff(before[:, ankles][..., [0, 2]], axis=0), axis=-1)
+    step_after = np.linalg.norm(np.diff(after[:, ankles][..., [0, 2]], axis=0), axis=-1)
+    assert step_before.mean() > 0.01
+    assert step_after.max() < 0.001
+    for joint in LEG_JOINTS:  # bone lengths unchanged
+        bone = np.linalg.norm(after[:, joint] - after[:, RIG.parents[joint]], axis=1)
+        assert np.allclose(bone, np.linalg.norm(RIG.rest_offsets[joint]), atol=1e-6)
+    # no pop: no leg joint moves much more per frame than the input did
+    jump_after = np.linalg.norm(np.diff(after[:, LEG_JOINTS], axis=0), axis=-1).max()
+    jump_before = np.linalg.norm(np.diff(before[:, LEG_JOINTS], axis=0), axis=-1).max()
+    assert jump_after < jump_before + 0.01
+
+
+def test_take_without_contacts_is_unchanged():
+    roots, quats = _planted_take(0.0)
+    roots[:, 1] += 0.5 * np.sin(np.linspace(0, 6 * np.pi, FRAMES))  # jumping the whole time: feet rarely low
+    roots[:, 0] += np.linspace(0, 20.0, FRAMES)  # and moving fast sideways
+    result = lock_feet(roots, quats, None, FPS)
+    assert not result.contacts.any()
+    assert np.array_equal(result.local_rotations, quats) and np.array_equal(result.root_positions, roots)
+
+
+def test_export_writes_readable_bvh(tmp_path):
+    roots, quats = _planted_take(0.015)
+    performer = PerformerTake(offsets=RIG.rest_offsets.copy(), frames=list(range(FRAMES)),
+                              times=list(np.arange(FRAMES) / FPS), roots=list(roots), rotations=list(quats))
+    take = TakeData(performers={1: performer})
+    (path,) = export_take(take, tmp_path, fps=FPS)
+    motion = read_bvh(path)
+    assert motion.num_frames == FRAMES and np.isfinite(motion.values).all()
+
+
+@pytest.mark.parametrize("flag", [[], ["--no-foot-lock"]])
+def test_take_recover_exports_with_and_without_foot_lock(tmp_path, flag):
+    from mocap_app.cli import main
+    from mocap_app.takes.recorder import TakeRecorder
+    from mocap_app.types import MotionFrame
+
+    roots, quats = _planted_take(0.015)
+    positions = rig_positions(roots, quats, None, FPS)
+    recorder = TakeRecorder(tmp_path / "take.journal.jsonl")
+    recorder.record([MotionFrame(1, f, f / FPS, roots[f], quats[f], positions[f]) for f in range(FRAMES)],
+                    lambda _: RIG.rest_offsets)
+    recorder.close()
+    assert main(["take", "recover", str(recorder.journal_path), "--export", str(tmp_path / "out")] + flag) == 0
+    motion = read_bvh(tmp_path / "out" / "performer_1.bvh")
+    ankle = motion.skeleton.names.index("LeftFoot")
+    from mocap_app.bvh import forward_kinematics
+
+    step = np.linalg.norm(np.diff(forward_kinematics(motion)[:, ankle][:, [0, 2]], axis=0), axis=1)  # cm
+    assert (step.max() < 0.1) == (not flag)
