@@ -28,7 +28,7 @@ DEFAULT_PERFORMER_HEIGHT_M = 1.70
 
 # Camera (x right, y down, z forward) to an upright frame (x right, y up, z towards the camera):
 # a rotation of 180 degrees about x. Using it keeps the world right-handed.
-_CAMERA_TO_UPRIGHT = np.diag([1.0, -1.0, -1.0])
+CAMERA_TO_UPRIGHT = np.diag([1.0, -1.0, -1.0])
 
 
 def opencv_to_world(points_cam: np.ndarray, rotation_wc: np.ndarray | None = None,
@@ -44,7 +44,7 @@ def opencv_to_world(points_cam: np.ndarray, rotation_wc: np.ndarray | None = Non
     Returns:
         (..., 3) points in world space (y up), metres. NaN stays NaN.
     """
-    rotation = _CAMERA_TO_UPRIGHT if rotation_wc is None else np.asarray(rotation_wc, dtype=np.float64)
+    rotation = CAMERA_TO_UPRIGHT if rotation_wc is None else np.asarray(rotation_wc, dtype=np.float64)
     translation = np.zeros(3) if translation_wc is None else np.asarray(translation_wc, dtype=np.float64)
     return np.asarray(points_cam, dtype=np.float64) @ rotation.T + translation
 
@@ -52,7 +52,7 @@ def opencv_to_world(points_cam: np.ndarray, rotation_wc: np.ndarray | None = Non
 def world_to_opencv(points_world: np.ndarray, rotation_wc: np.ndarray | None = None,
                     translation_wc: np.ndarray | None = None) -> np.ndarray:
     """Inverse of :func:`opencv_to_world`: (..., 3) world points to camera space, metres."""
-    rotation = _CAMERA_TO_UPRIGHT if rotation_wc is None else np.asarray(rotation_wc, dtype=np.float64)
+    rotation = CAMERA_TO_UPRIGHT if rotation_wc is None else np.asarray(rotation_wc, dtype=np.float64)
     translation = np.zeros(3) if translation_wc is None else np.asarray(translation_wc, dtype=np.float64)
     return (np.asarray(points_world, dtype=np.float64) - translation) @ rotation
 

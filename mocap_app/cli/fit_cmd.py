@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import MocapError
-from ..fitting.camera import FitCamera, camera_from_calibration_file
+from ..fitting.camera import FitCamera, camera_from_calibration_file, describe_camera
 from ..observations_io import read_observations
 from ..pipeline.stage3 import Stage3, Stage3Config
 from ..progress import Progress
@@ -104,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
     args.export.mkdir(parents=True, exist_ok=True)
     stage3 = Stage3(camera, config)
     lifter = None if args.no_lift or not Lifter.available() else Lifter.load()
-    recorder = TakeRecorder(args.export / JOURNAL_NAME)
+    print("mocap fit: " + describe_camera(camera, args.calibration))
+    recorder = TakeRecorder(args.export / JOURNAL_NAME, floor_calibrated=camera.has_floor)
     try:
         with Progress(label="fitting", unit="frames", stream=sys.stderr) as bar:
             for frame in _lifted(_chain(first, frames), lifter):

@@ -20,6 +20,7 @@ from engines.providers import PROVIDER_CHOICES
 
 from ..backends import BACKENDS, DEFAULT_BACKEND, load_backend
 from ..errors import MocapError
+from ..fitting.camera import camera_from_calibration, describe_camera
 from ..observations_io import ObservationWriter
 from ..overlay import draw_observations
 from ..pipeline.runner import Pipeline, PipelineConfig
@@ -103,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
                                 calibration=calibration)
         pipeline = Pipeline(config, backend)
         Path(args.export).mkdir(parents=True, exist_ok=True)
-        recorder = TakeRecorder(Path(args.export) / TAKE_JOURNAL_NAME)
+        floor = calibration is not None and calibration.ground is not None
+        recorder = TakeRecorder(Path(args.export) / TAKE_JOURNAL_NAME, floor_calibrated=floor)
     source = open_source(args.source)
     frames = people = 0
     interrupted = False
@@ -123,6 +125,9 @@ def run(args: argparse.Namespace) -> int:
         bar = stack.enter_context(Progress(total=total, label="frames", unit="fr"))
         print(f"mocap run: {args.engine} on {backend.provider}" + ("; Ctrl+C ends the take" if source.live else ""),
               flush=True)
+        if pipeline is not None:  # (also refuses a calibration made at another resolution, before any work)
+            print("mocap run: " + describe_camera(camera_from_calibration(calibration, *source.size), args.calibration),
+                  flush=True)
         try:
             while args.max_frames is None or frames < args.max_frames:
                 frame = reader.get()

@@ -13,11 +13,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..conventions import default_intrinsics
+from ..conventions import CAMERA_TO_UPRIGHT, DEFAULT_VERTICAL_FOV_DEG, default_intrinsics
 from ..errors import CalibrationError
 
 # Camera (x right, y down, z forward) turned upright, the world of an uncalibrated camera.
-_UPRIGHT = np.diag([1.0, -1.0, -1.0])
+_UPRIGHT = CAMERA_TO_UPRIGHT
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,3 +122,15 @@ def camera_from_calibration_file(path: str | Path, width: int | None = None, hei
     except ImportError as exc:  # the calibration package is part of the application
         raise CalibrationError(f"Cannot read {path}: the calibration package is not installed ({exc}).") from exc
     return camera_from_calibration(CameraCalibration.load(path), width, height)
+
+
+def describe_camera(camera: FitCamera, calibration_path: str | Path | None) -> str:
+    """One line telling the user which camera model and floor a run uses, and how to improve them."""
+    if calibration_path is None:
+        return (f"camera: not calibrated: assuming a {DEFAULT_VERTICAL_FOV_DEG:.0f} degree vertical field of view; "
+                "the floor is estimated from the performers' feet when the take is exported "
+                "(run 'mocap calibrate' for metric heights)")
+    if not camera.has_floor:
+        return (f"camera: intrinsics from {calibration_path}, no floor calibration: the floor is estimated from the "
+                "performers' feet when the take is exported ('mocap calibrate ground' measures it)")
+    return f"camera: calibrated with its floor from {calibration_path}"

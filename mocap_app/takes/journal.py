@@ -7,12 +7,15 @@ quietly at a torn last line (the one being written when the crash came) and keep
 
 Records (one JSON object per line, ``"type"`` first)::
 
-    {"type": "take", "version": 1, "rig": "rig22", "joints": [...], "created": "..."}
+    {"type": "take", "version": 1, "rig": "rig22", "joints": [...], "created": "...", "floor": "calibrated"}
     {"type": "performer", "id": 1, "offsets": [[x, y, z], ...]}      # rest offsets, metres
     {"type": "motion", "id": 1, "frame": 12, "time": 0.4, "root": [x, y, z], "rot": [x, y, z, w, ...]}
 
 A later ``performer`` record of the same id replaces the earlier one (bone lengths are refined
-over the first frames and then fixed).
+over the first frames and then fixed). ``floor`` says whether the world's floor (y = 0) came from a
+ground-plane calibration (``"calibrated"``) or is still to be estimated from the performers' feet
+at export (``"estimate"``: the world is then the uncalibrated camera turned upright); journals
+without it are taken as calibrated.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ class TakeData:
 
     performers: dict[int, PerformerTake] = field(default_factory=dict)
     skipped_lines: int = 0
+    floor_calibrated: bool = True
 
 
 def _round(array: np.ndarray) -> list:
@@ -73,7 +77,8 @@ def _round(array: np.ndarray) -> list:
 class JournalWriter:
     """Appends records to a journal file (creating it with a ``take`` header)."""
 
-    def __init__(self, path: str | Path, fsync_interval_s: float = FSYNC_INTERVAL_S) -> None:
+    def __init__(self, path: str | Path, fsync_interval_s: float = FSYNC_INTERVAL_S,
+                 floor_calibrated: bool = True) -> None:
         self.path = Path(path)
         if not self.path.parent.is_dir():
             raise FileNotFoundError(f"Cannot record to {self.path}: the folder {self.path.parent} does not exist.")
@@ -83,7 +88,8 @@ class JournalWriter:
         self._last_sync = time.monotonic()
         if fresh:
             self._write({"type": "take", "version": JOURNAL_VERSION, "rig": RIG.name, "joints": list(RIG.joints),
-                         "created": datetime.datetime.now().astimezone().isoformat(timespec="seconds")})
+                         "created": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+                         "floor": "calibrated" if floor_calibrated else "estimate"})
             self.sync()
 
     def _write(self, record: dict) -> None:
@@ -146,6 +152,7 @@ def read_journal(path: str | Path) -> TakeData:
                              "take.") from None
         if header.get("rig") != RIG.name:
             raise MocapError(f"{path} was recorded for rig {header.get('rig')!r}, this version uses {RIG.name!r}.")
+        data.floor_calibrated = header.get("floor", "calibrated") != "estimate"
         for line in handle:
             try:
                 record = json.loads(line)

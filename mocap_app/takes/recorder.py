@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
 
-from ..bvh import BVHMotion, BVHSkeleton, motion_from_rig, write_bvh
-from ..conventions import DEFAULT_EULER_ORDER
+from ..bvh import BVHMotion, BVHSkeleton, forward_kinematics, motion_from_rig, write_bvh
+from ..conventions import BVH_UNITS_PER_METRE, DEFAULT_EULER_ORDER, opencv_to_world, world_to_opencv
 from ..errors import MocapError
 from ..fitting.foot_lock import lock_feet
 from ..skeletons import RIG
@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 #: Frame rates a resampled take snaps to when none is asked for.
 COMMON_FPS = (24.0, 25.0, 30.0, 50.0, 60.0)
 COMBINED_NAME = "all_performers.bvh"
+#: Height of the toe joints above the floor when standing (the rig's rest pose), metres.
+FOOT_CONTACT_OFFSET_M = float(RIG.rest_positions()[RIG.index("LeftToeBase"), 1])
 
 
 def _estimate_fps(take: TakeData) -> float:
@@ -79,10 +81,15 @@ def export_take(take: TakeData, export_dir: str | Path, fps: float | None = None
         raise MocapError("The take holds no motion (no performer was fitted); nothing to export.")
     fps = fps or _estimate_fps(take)
     written, motions = [], {}
+    resampled = {}
     for pid, performer in recorded.items():
         start, end = min(performer.times), max(performer.times)
         times = start + np.arange(int(np.floor((end - start) * fps + 1e-3)) + 1) / fps
-        roots, quats = _resample(performer, times)
+        resampled[pid] = (start, *_resample(performer, times))
+    if not take.floor_calibrated:
+        resampled = place_on_estimated_floor(resampled, {pid: p.offsets for pid, p in recorded.items()})
+    for pid, performer in recorded.items():
+        start, roots, quats = resampled[pid]
         if foot_lock:
             locked = lock_feet(roots, quats, performer.offsets, fps)
             roots, quats = locked.root_positions, locked.local_rotations
@@ -127,9 +134,10 @@ class TakeRecorder:
         >>> recorder.finalize("export/")                                 # doctest: +SKIP
     """
 
-    def __init__(self, journal_path: str | Path) -> None:
+    def __init__(self, journal_path: str | Path, floor_calibrated: bool = True) -> None:
+        """``floor_calibrated=False``: the world has no calibrated floor yet; export estimates it from the feet."""
         self.journal_path = Path(journal_path)
-        self._writer = JournalWriter(self.journal_path)
+        self._writer = JournalWriter(self.journal_path, floor_calibrated=floor_calibrated)
         self._offsets: dict[int, np.ndarray] = {}
         self.frames_recorded = 0
 
@@ -155,3 +163,49 @@ class TakeRecorder:
         """Close the journal and export it as BVH (see :func:`export_take`)."""
         self.close()
         return export_take(read_journal(self.journal_path), export_dir, fps, combined, order, foot_lock)
+
+
+def place_on_estimated_floor(motions: dict[int, tuple[float, np.ndarray, np.ndarray]],
+                             offsets: dict[int, np.ndarray | None]) -> dict[int, tuple[float, np.ndarray, np.ndarray]]:
+    """Move an uncalibrated take onto the floor its performers' feet stand on.
+
+    Without a ground-plane calibration the world is the camera turned upright, so the floor is at
+    an unknown height and tilt; the floor is estimated from the lowest feet over the take
+    (:func:`calibration.uncalibrated.estimate_floor_from_feet`) and every performer's root is
+    carried into the world of that floor (y up, floor at y = 0). A take whose feet give no floor
+    (too few frames, feet above the camera) is left as it is, with a warning.
+
+    Args:
+        motions: performer id -> (start time, (F, 3) root positions, (F, J, 4) local quaternions).
+        offsets: performer id -> (J, 3) rest offsets, metres, or ``None`` (the rig's).
+
+    Returns:
+        The same mapping with roots moved and root rotations turned.
+    """
+    from calibration.uncalibrated import estimate_floor_from_feet
+
+    feet = RIG.indices(["LeftFoot", "RightFoot", "LeftToeBase", "RightToeBase"])
+    points = []
+    for pid, (_, roots, quats) in motions.items():
+        world = forward_kinematics(motion_from_rig(roots, quats, 1.0, offsets.get(pid))) / BVH_UNITS_PER_METRE
+        points.append(world_to_opencv(world[:, feet]))
+    frames = max(len(p) for p in points)
+    padded = np.full((frames, len(feet) * len(points), 3), np.nan)
+    for index, camera_points in enumerate(points):
+        padded[:len(camera_points), index * len(feet):(index + 1) * len(feet)] = camera_points
+    try:
+        ground = estimate_floor_from_feet(padded, contact_offset_m=FOOT_CONTACT_OFFSET_M)
+    except MocapError as exc:
+        logger.warning("no floor estimated from the feet (%s); the take keeps the camera's upright frame", exc)
+        return motions
+    # old world (camera turned upright) -> camera -> the estimated floor's world
+    turn = ground.rotation_wc @ world_to_opencv(np.eye(3)).T
+    moved = {}
+    for pid, (start, roots, quats) in motions.items():
+        new_roots = opencv_to_world(world_to_opencv(roots), ground.rotation_wc, ground.camera_centre_world)
+        new_quats = quats.copy()
+        new_quats[:, 0] = (Rotation.from_matrix(turn) * Rotation.from_quat(quats[:, 0])).as_quat()
+        moved[pid] = (start, new_roots, new_quats)
+    logger.info("floor estimated from the feet: camera %.2f m above it, tilted %.1f deg down",
+                ground.camera_height_m, ground.camera_tilt_deg)
+    return moved
