@@ -89,3 +89,45 @@ def test_take_recover_exports_with_and_without_foot_lock(tmp_path, flag):
 
     step = np.linalg.norm(np.diff(forward_kinematics(motion)[:, ankle][:, [0, 2]], axis=0), axis=1)  # cm
     assert (step.max() < 0.1) == (not flag)
+
+
+def test_rolling_floor_plants_a_foot_on_a_drifting_floor():
+    """A fit whose floor rises 12 cm mid-take: the global floor misses the second stance, the rolling one not."""
+    from mocap_app.fitting.foot_lock import detect_contacts
+
+    ankle = np.zeros((180, 3))
+    ankle[60:90, 0] = np.linspace(0.0, 0.6, 30)  # a swing: fast and high
+    ankle[60:90, 1] = 0.3 * np.sin(np.linspace(0, np.pi, 30))
+    ankle[90:] = [0.6, 0.12, 0.0]  # second stance on the drifted floor
+    global_only = detect_contacts(ankle, FPS, FootLockConfig(floor_window_s=0.0))
+    rolling = detect_contacts(ankle, FPS, FootLockConfig(floor_window_s=2.0))
+    assert global_only[:55].all() and not global_only[100:].any()
+    assert rolling[:55].all() and rolling[100:].all() and not rolling[65:85].any()
+
+
+def _landing_take() -> tuple[np.ndarray, np.ndarray]:
+    """Standing pose gliding sideways at 0.9 m/s for 40 frames, then standing still: the feet land at frame 40."""
+    roots, quats = _planted_take(0.0)
+    roots[:, 0] += 0.03 * np.minimum(np.arange(FRAMES), 40)
+    return roots, quats
+
+
+def test_contacts_start_early_and_the_foot_blends_onto_its_lock():
+    roots, quats = _landing_take()
+    ankle = RIG.index("LeftFoot")
+    plain = lock_feet(roots, quats, None, FPS, FootLockConfig(lead_s=0.0, blend_to_lock=False))
+    result = lock_feet(roots, quats, None, FPS)  # defaults: lead_s 0.1 s, blend_to_lock
+    start = int(np.argmax(plain.contacts[:, 0]))
+    assert int(np.argmax(result.contacts[:, 0])) == start - round(0.1 * FPS)
+    before = rig_positions(roots, quats, None, FPS)
+    after = rig_positions(result.root_positions, result.local_rotations, None, FPS)
+    locked = result.contacts[:, 0]
+    assert np.allclose(after[locked, ankle][:, [0, 2]], before[-1, ankle, [0, 2]], atol=1e-3)  # lead frames too
+    first = int(np.argmax(locked))
+    step = np.linalg.norm(np.diff(after[:, ankle][:, [0, 2]], axis=0), axis=1)
+    old = rig_positions(plain.root_positions, plain.local_rotations, None, FPS)
+    old_step = np.linalg.norm(np.diff(old[:, ankle][:, [0, 2]], axis=0), axis=1)
+    assert step[first - 1] < 0.5 * old_step[start - 1]  # the step onto the lock is short
+    # The foot reaches its lock 0.1 s early (the live fit lands late), so the last swing frames speed
+    # up, but boundedly: no more than 3.5x the 3 cm/frame swing step, and no step once planted.
+    assert np.isfinite(after).all() and step.max() < 3.5 * 0.03 and step[first:].max() < 1e-3

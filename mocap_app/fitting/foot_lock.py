@@ -5,18 +5,22 @@ still slides by the fit's jitter. A finished take can look both ways, like the f
 step of studio mocap tools:
 
 1. **Contacts** per foot joint (ankle = ``*Foot``, toe = ``*ToeBase``): the joint is low (within a
-   margin of its own low percentile height over the take, the floor) and slow (horizontal speed by
-   centred differences, lightly smoothed), with hysteresis (stricter to enter than to stay), short
-   gaps merged and too-short segments dropped.
-2. **Locks**: per contact segment the median position of the joint (height clamped to its floor
-   level, and to a calibrated floor when one is given).
+   margin of its floor level: the higher of its low percentile height over the take and a rolling
+   low percentile, so a fit whose floor drifts up a little still plants) and slow (horizontal speed
+   by centred differences, lightly smoothed), with hysteresis (stricter to enter than to stay), short
+   gaps merged and too-short segments dropped. Each contact then starts ``lead_s`` earlier: the
+   live fit lands a foot late, and its last swing frames are where a planted foot slid most.
+2. **Locks**: per contact segment the median position of the joint over its detected frames
+   (height clamped to its floor level, and to a calibrated floor when one is given; in the lead
+   frames horizontal only).
 3. **Correction**: first the root is shifted horizontally so the planted joints land on their
    locks on average (``shift_root``): a monocular fit's feet slide mostly because the whole body's
    depth jitters, and moving the body keeps the fitted root-relative pose. What is left (two
    planted feet that disagree, heights) is taken up by the legs: the ankle target per frame is the
    ankle lock (ankle in contact) or the ankle moved by the toe's offset from its lock (only the toe
    in contact: heel raised). Outside contacts every correction is interpolated between segment
-   ends and faded out with a smoothstep over ``blend_s``, so nothing pops. Analytic two-bone IK on
+   ends and faded out with a smoothstep over ``blend_s``, so nothing pops; the fade blends the
+   position towards the lock (``blend_to_lock``), so the step onto a lock is short. Analytic two-bone IK on
    UpLeg -> Leg -> Foot reaches the target with the take's bone lengths, keeps the knee a hinge
    about its own axis (the bend plane turns only as far as the target demands) and turns the Foot
    joint back so the foot keeps its world orientation, except where ankle and toe are both down:
@@ -49,6 +53,8 @@ logger = logging.getLogger(__name__)
 LEGS = (("LeftUpLeg", "LeftLeg", "LeftFoot", "LeftToeBase"), ("RightUpLeg", "RightLeg", "RightFoot", "RightToeBase"))
 #: Percentile of a joint's heights over the take taken as its floor level.
 FLOOR_PERCENTILE = 2.0
+#: Percentile of a joint's heights over a rolling window taken as its local floor level (``floor_window_s``).
+ROLLING_FLOOR_PERCENTILE = 5.0
 #: Fraction of the full leg length the IK reaches at most (a fully straight knee has no bend plane).
 MAX_REACH_FRACTION = 0.9995
 _EPS = 1e-9
@@ -68,6 +74,15 @@ class FootLockConfig:
         max_overreach_m: skip a segment whose lock needs more than this beyond the leg's reach.
         shift_root: first move the root horizontally so the planted joints land on their locks on
             average (the fit's foot slide is mostly the body's depth jitter), then IK the rest.
+        lead_s: start every contact this much earlier: the live fit's filters land a foot a frame
+            or more after the performer did, and those frames would otherwise slide at full swing
+            speed. In the lead frames the lock is horizontal only (the foot is not pulled down early).
+        floor_window_s: the floor level of a joint is also a rolling low percentile over this window
+            (the higher of that and the take's), so a foot planted while the fit's floor drifts up
+            by a few centimetres still counts as low; 0 uses the take's level alone.
+        blend_to_lock: outside a contact blend the joint's position towards the lock (the correction
+            shrinks as the foot nears it) instead of fading a constant offset, so the last step onto
+            the lock is short rather than the fit's full swing step.
     """
 
     enter_height_m: float = 0.07
@@ -80,11 +95,15 @@ class FootLockConfig:
     blend_s: float = 0.15
     max_overreach_m: float = 0.03
     shift_root: bool = True
+    lead_s: float = 0.1
+    floor_window_s: float = 2.0
+    blend_to_lock: bool = True
 
     def __post_init__(self) -> None:
         if not (0 < self.enter_height_m <= self.exit_height_m and 0 < self.enter_speed_mps <= self.exit_speed_mps):
             raise ValueError("FootLockConfig: need 0 < enter <= exit for both the height and the speed thresholds.")
-        if min(self.min_contact_s, self.max_gap_s, self.blend_s, self.max_overreach_m, self.speed_sigma_frames) < 0:
+        if min(self.min_contact_s, self.max_gap_s, self.blend_s, self.max_overreach_m, self.speed_sigma_frames,
+               self.lead_s, self.floor_window_s) < 0:
             raise ValueError("FootLockConfig: durations, sigma and max_overreach_m must be >= 0.")
 
 
@@ -121,7 +140,12 @@ def _segments(mask: np.ndarray) -> tuple[np.ndarray, int]:
 
 def detect_contacts(positions: np.ndarray, fps: float, config: FootLockConfig) -> np.ndarray:
     """(F,) bool contact of one joint from its (F, 3) world positions over the whole take."""
-    height = positions[:, 1] - np.percentile(positions[:, 1], FLOOR_PERCENTILE)
+    floor = np.percentile(positions[:, 1], FLOOR_PERCENTILE)
+    window = round(config.floor_window_s * fps)
+    if window >= 3:
+        rolling = ndimage.percentile_filter(positions[:, 1], ROLLING_FLOOR_PERCENTILE, size=window, mode="nearest")
+        floor = np.maximum(floor, rolling)
+    height = positions[:, 1] - floor
     velocity = np.gradient(positions[:, [0, 2]], axis=0) * fps if len(positions) > 1 else np.zeros((1, 2))
     if config.speed_sigma_frames > 0:
         velocity = ndimage.gaussian_filter1d(velocity, config.speed_sigma_frames, axis=0, mode="nearest")
@@ -141,6 +165,14 @@ def detect_contacts(positions: np.ndarray, fps: float, config: FootLockConfig) -
     return contact
 
 
+def _lead(contact: np.ndarray, frames: int) -> np.ndarray:
+    """(F,) ``contact`` with every segment started ``frames`` earlier."""
+    out = contact.copy()
+    for k in range(1, min(frames, len(contact) - 1) + 1):
+        out[:-k] |= contact[k:]
+    return out
+
+
 def _drop_short(contact: np.ndarray, fps: float, config: FootLockConfig) -> np.ndarray:
     labels, count = _segments(contact)
     if not count:
@@ -150,8 +182,12 @@ def _drop_short(contact: np.ndarray, fps: float, config: FootLockConfig) -> np.n
     return keep[labels]
 
 
-def _locks(positions: np.ndarray, contact: np.ndarray, floor_y: float | None) -> np.ndarray:
-    """(F, 3) lock position per frame of one joint, NaN outside its contacts."""
+def _locks(positions: np.ndarray, contact: np.ndarray, floor_y: float | None, core: np.ndarray) -> np.ndarray:
+    """(F, 3) lock position per frame of one joint, NaN outside its contacts.
+
+    ``contact`` (F,) are the frames locked, ``core`` (F,) those detected (``contact`` less the lead
+    frames): the lock is the median over the core; in lead frames only its horizontal part holds.
+    """
     labels, count = _segments(contact)
     locks = np.full_like(positions, np.nan)
     joint_floor = np.percentile(positions[:, 1], FLOOR_PERCENTILE)
@@ -159,17 +195,25 @@ def _locks(positions: np.ndarray, contact: np.ndarray, floor_y: float | None) ->
         joint_floor = max(joint_floor, floor_y)
     for segment in range(1, count + 1):
         inside = labels == segment
-        lock = np.median(positions[inside], axis=0)
+        lock = np.median(positions[inside & core], axis=0)
         lock[1] = max(lock[1], joint_floor)
         locks[inside] = lock
+        lead = inside & ~core
+        locks[lead, 1] = np.maximum(lock[1], positions[lead, 1])
     return locks
 
 
-def _fade(active: np.ndarray, shift: np.ndarray, blend_frames: int) -> np.ndarray:
-    """(F, 3) correction: ``shift`` on active frames, interpolated between them and smoothstep-faded outside."""
+def _fade(active: np.ndarray, shift: np.ndarray, blend_frames: int, current: np.ndarray | None = None) -> np.ndarray:
+    """(F, 3) correction: ``shift`` on active frames, interpolated between them and smoothstep-faded outside.
+
+    With ``current`` (F, 3) positions the target ``current + shift`` is interpolated instead, and the
+    faded correction is the way from ``current`` to it (the position is blended, not the offset).
+    """
     frames = np.arange(len(active))
     where = np.flatnonzero(active)
-    out = np.stack([np.interp(frames, where, shift[where, k]) for k in range(3)], axis=1)
+    base = np.zeros_like(shift) if current is None else current
+    target = base + shift
+    out = np.stack([np.interp(frames, where, target[where, k]) for k in range(3)], axis=1) - base
     distance = ndimage.distance_transform_edt(~active) if blend_frames > 0 else np.where(active, 0.0, np.inf)
     t = np.clip(1.0 - distance / (blend_frames + 1), 0.0, 1.0)
     return out * (t * t * (3.0 - 2.0 * t))[:, None]
@@ -224,7 +268,7 @@ def two_bone_ik(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, target: np
 
 
 def _shift_root(positions: np.ndarray, joints: list[int], contacts: np.ndarray, locks: np.ndarray,
-                blend_frames: int) -> np.ndarray:
+                blend_frames: int, blend_to_lock: bool) -> np.ndarray:
     """(F, 3) horizontal root shift that carries the planted joints onto their locks (mean over them)."""
     active = contacts.any(axis=1)
     shift = np.zeros((len(positions), 3))
@@ -232,7 +276,7 @@ def _shift_root(positions: np.ndarray, joints: list[int], contacts: np.ndarray, 
         return shift
     delta = locks[:, :, [0, 2]] - positions[:, joints][:, :, [0, 2]]  # NaN where a joint is not planted
     shift[np.ix_(np.flatnonzero(active), [0, 2])] = np.nanmean(delta[active], axis=1)
-    return _fade(active, shift, blend_frames)
+    return _fade(active, shift, blend_frames, positions[:, 0] * [1, 0, 1] if blend_to_lock else None)
 
 
 def _leg_correction(positions: np.ndarray, world: dict[str, np.ndarray], names: tuple[str, ...],
@@ -259,7 +303,8 @@ def _leg_correction(positions: np.ndarray, world: dict[str, np.ndarray], names: 
         active &= ~bad[labels]
     if not active.any():
         return np.zeros(len(active), dtype=bool), {}, 0, skipped
-    correction = _fade(active, np.nan_to_num(shift), round(config.blend_s * fps))
+    correction = _fade(active, np.nan_to_num(shift), round(config.blend_s * fps),
+                       ankle if config.blend_to_lock else None)
     moved = np.linalg.norm(correction, axis=1) > 0
     thigh_turn, shin_turn, _ = two_bone_ik(hip[moved], knee[moved], ankle[moved], ankle[moved] + correction[moved],
                                            world[leg][moved][:, :, 0], thigh, shin)
@@ -309,9 +354,14 @@ def lock_feet(root_positions: np.ndarray, local_rotations: np.ndarray, offsets: 
     joints = [RIG.index(name) for names in LEGS for name in names[2:]]  # ankle, toe, ankle, toe
     for column, joint in enumerate(joints):
         contacts[:, column] = detect_contacts(positions[:, joint], fps, config)
-    locks = np.stack([_locks(positions[:, j], contacts[:, c], floor_y) for c, j in enumerate(joints)], axis=1)
+    core = contacts.copy()
+    for column in range(len(joints)):
+        contacts[:, column] = _lead(core[:, column], round(config.lead_s * fps))
+    locks = np.stack([_locks(positions[:, j], contacts[:, c], floor_y, core[:, c]) for c, j in enumerate(joints)],
+                     axis=1)
     if config.shift_root:  # the root-relative pose stays as fitted; only the body's path changes
-        shift = _shift_root(positions, joints, contacts, locks, round(config.blend_s * fps))
+        shift = _shift_root(positions, joints, contacts, locks, round(config.blend_s * fps),
+                            config.blend_to_lock)
         roots += shift
         positions = positions + shift[:, None]
     segments = skipped = 0
