@@ -81,13 +81,13 @@ def read_observations(path: str | Path) -> Iterator[FrameObservations]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No observation file at {path}. Write one with 'mocap run --observations FILE'.")
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
+    with path.open("rb") as handle:  # bytes: a binary file is reported by line, not as a decode error
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
                 continue
             try:
-                yield frame_from_dict(json.loads(line))
-            except (json.JSONDecodeError, KeyError, ValueError, TypeError) as exc:
+                yield frame_from_dict(json.loads(raw.decode("utf-8")))
+            except (json.JSONDecodeError, UnicodeDecodeError, KeyError, ValueError, TypeError) as exc:
                 raise MocapError(f"{path}:{number}: not a valid observation line ({exc}). "
                                  "See README, 'Observation files', for the format.") from exc
 

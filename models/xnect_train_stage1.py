@@ -116,8 +116,13 @@ def load_checkpoint(path: Path) -> StageI:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
         net = StageI(checkpoint["variant"])
         net.load_state_dict(checkpoint["state_dict"])
-    except (OSError, RuntimeError, KeyError, ValueError) as exc:
-        raise MocapError(f"{path} is not a Stage I checkpoint from 'mocap train xnect-stage1' ({exc}).") from exc
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # torch raises several unrelated types (pickle, zip, key) for foreign files
+        from .xnect_weights import first_line  # noqa: PLC0415
+
+        raise MocapError(f"{path} is not a Stage I checkpoint from 'mocap train xnect-stage1' "
+                         f"({first_line(exc)}).") from exc
     return net.eval()
 
 

@@ -32,7 +32,13 @@ def _torch_load(path: Path) -> dict:
     except FileNotFoundError:
         raise
     except Exception as exc:  # torch raises several unrelated types for corrupt or foreign files
-        raise MocapError(f"{path} is not a PyTorch checkpoint ({exc}).") from exc
+        raise MocapError(f"{path} is not a PyTorch checkpoint ({first_line(exc)}).") from exc
+
+
+def first_line(exc: BaseException) -> str:
+    """The first sentence of an exception's message: torch's load errors run to a page of advice."""
+    lines = str(exc).strip().splitlines()
+    return lines[0].split(". ")[0].rstrip(".") if lines else type(exc).__name__
 
 
 def import_selecsls60(path: Path, root: Path | None = None) -> tuple[Path, int]:

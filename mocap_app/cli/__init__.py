@@ -1,16 +1,18 @@
 """The ``mocap`` command line: one table of commands, each in its own module, loaded on demand.
 
 Every command module provides ``add_arguments(parser)`` and ``run(args) -> int``. Errors a user can
-cause (:class:`~mocap_app.errors.MocapError`, missing files) end in one line on stderr and exit
+cause (:class:`~mocap_app.errors.MocapError`, paths the operating system refuses) end in one line on stderr and exit
 status 2; ``--debug`` shows the traceback instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
 import sys
+from pathlib import Path
 
 from .. import __version__
 from ..errors import MocapError
@@ -33,8 +35,35 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("mocap_app.cli.demo_cmd", "capture a rendered walk and wave end to end: BVH, overlay, accuracy"),
 }
 
-#: Exceptions that are the user's to fix: shown as one line, never as a traceback.
-USER_ERRORS = (MocapError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError)
+#: Exceptions that are the user's to fix: shown as one line, never as a traceback. ``OSError`` covers
+#: the operating system refusing a path (missing folder, a file where a folder should be, permissions,
+#: a full or read-only disk).
+USER_ERRORS = (MocapError, OSError)
+
+#: What to do about an operating-system error on a path, by errno.
+_OS_ERROR_FIXES = {
+    errno.ENOENT: "no such file or folder (or it cannot be created there); check the path",
+    errno.EEXIST: "a file is in the way where a folder is needed; choose another path",
+    errno.ENOTDIR: "part of the path is a file, not a folder; choose another path",
+    errno.EISDIR: "that is a folder; give a file path",
+    errno.EACCES: "permission denied; choose a writable location or fix the permissions",
+    errno.EPERM: "not permitted; choose a writable location or fix the permissions",
+    errno.EROFS: "the file system is read-only; write somewhere else",
+    errno.ENOSPC: "the disk is full; free some space or write somewhere else",
+}
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for a user error: our own messages as they are, OS errors with the path and the fix."""
+    if not isinstance(exc, OSError) or exc.filename is None:
+        return str(exc)  # raised by this package with a message that already names the fix
+    path = Path(str(exc.filename))
+    if path.name.startswith(".") and "tmp" in path.name:  # an atomic write's temporary file: name its folder
+        where = f"cannot write in the folder {path.parent}"
+    else:
+        where = f"cannot use {path}"
+    fix = _OS_ERROR_FIXES.get(exc.errno or 0, f"{(exc.strerror or str(exc)).lower()}; check the path")
+    return f"{where}: {fix}."
 
 
 def _top_parser() -> argparse.ArgumentParser:
@@ -67,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as exc:
         if top.debug:
             raise
-        print(f"mocap {top.command}: error: {exc}", file=sys.stderr)
+        print(f"mocap {top.command}: error: {describe_error(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"mocap {top.command}: interrupted", file=sys.stderr)

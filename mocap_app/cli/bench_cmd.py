@@ -212,6 +212,10 @@ def run_provider_bench(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.threads is not None and args.threads < 1:
+        raise MocapError(f"--threads must be at least 1, got {args.threads}.")
+    if args.frames < 1:
+        raise MocapError(f"--frames must be at least 1, got {args.frames}.")
     if args.providers is not None or (args.engine == "blazepose" and args.source is None):
         return run_provider_bench(args)
     args.people = args.people or [1, 3]

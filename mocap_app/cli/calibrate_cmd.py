@@ -38,6 +38,9 @@ DEFAULT_SQUARE_M = 0.025
 DEFAULT_CAMERA_SECONDS = 30.0
 #: Coverage below which the user is warned that the image edges were not sampled.
 LOW_COVERAGE = 0.5
+#: Printable PNG resolutions: below, corners blur; above, an A3 page no longer fits in memory.
+MIN_DPI = 72
+MAX_DPI = 600
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -86,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _intrinsics(args: argparse.Namespace) -> int:
     board = Checkerboard.from_spec(args.board, args.square)
-    if args.max_views < 3 or args.samples < 1 or args.seconds <= 0 or args.max_rms <= 0:
+    if args.max_views < 3 or args.samples < 1 or not 0 < args.seconds < math.inf or not 0 < args.max_rms < math.inf:
         raise CalibrationError("--max-views must be at least 3, and --samples, --seconds and --max-rms positive.")
     out = Path(args.out)
     CameraCalibration.check_writable(out)
@@ -189,8 +192,8 @@ def _show(args: argparse.Namespace) -> int:
 
 def _board(args: argparse.Namespace) -> int:
     board = Checkerboard.from_spec(args.board, args.square)
-    if args.dpi < 72:
-        raise CalibrationError("--dpi must be at least 72.")
+    if not MIN_DPI <= args.dpi <= MAX_DPI:
+        raise CalibrationError(f"--dpi must be between {MIN_DPI} and {MAX_DPI}, got {args.dpi}.")
     printed = write_board(args.out, board, args.paper, args.dpi)
     print(f"wrote {printed.path}: {printed.description}. Print at 100% (actual size), then measure a square; "
           f"calibrate with --board {board.columns}x{board.rows} --square {printed.square_m:.4f}")

@@ -19,6 +19,7 @@ then prints the accuracy against the truth and the total time.
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from pathlib import Path
 
@@ -30,7 +31,6 @@ from ..errors import MocapError, WeightsMissingError
 from ..evaluation.video_eval import evaluate_run
 from ..evaluation.video_run import make_pipeline, run_clip
 from ..fitting.camera import FitCamera
-from ..pipeline.export_session import JOURNAL_NAME
 from ..skeletons import RIG
 from ..synth.appearance import preset_look
 from ..synth.clip import CameraSpec, calibration_for, place_camera, render_clip
@@ -38,7 +38,7 @@ from ..synth.groundtruth import read_clip_truth
 from ..synth.motion import arrange
 from ..synth.parametric import performer_motion, walk_and_wave
 from ..synth.scene import default_stage
-from ..takes.recorder import TakeRecorder
+from ..takes.recorder import TakeRecorder, new_journal_path
 from ..types import Frame, FrameObservations, FrameResult, MotionFrame, Observation
 from .eval_video_cmd import report_table
 from .run_cmd import OverlayWriter
@@ -75,11 +75,11 @@ def _fitted_people(motion: tuple[MotionFrame, ...], camera: FitCamera) -> tuple[
 
 
 def _check_arguments(args: argparse.Namespace) -> None:
-    if args.seconds < MIN_SECONDS:
+    if not MIN_SECONDS <= args.seconds < math.inf:
         raise MocapError(f"--seconds must be at least {MIN_SECONDS}, got {args.seconds}.")
     if args.width < 64 or args.height < 64:
         raise MocapError(f"--width and --height must be at least 64 pixels, got {args.width}x{args.height}.")
-    if args.distance is not None and args.distance <= 0.5:
+    if args.distance is not None and not 0.5 < args.distance < math.inf:
         raise MocapError(f"--distance must be more than 0.5 m, got {args.distance}.")
 
 
@@ -95,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
     try:  # before rendering, so a machine without models learns it at once
         pipeline = make_pipeline(args.engine, calibration, max_people=1)
     except WeightsMissingError as exc:
+        if args.engine != DEFAULT_BACKEND:
+            raise  # its message names how to train or import that engine's weights
         raise MocapError(f"The {args.engine} models are not on this machine: run 'mocap models fetch' first.") from exc
     out.mkdir(parents=True, exist_ok=True)
     print(f"mocap demo: rendering {take.num_frames} frames ({args.width}x{args.height}) of a parametric walk and "
@@ -105,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     rendered = time.perf_counter()
 
     print(f"mocap demo: {args.engine} on {pipeline.provider}, Stage III with the rendered calibration", flush=True)
-    recorder = TakeRecorder(out / JOURNAL_NAME)
+    recorder = TakeRecorder(new_journal_path(out))
     overlay = OverlayWriter(out / OVERLAY_FILE, DEMO_FPS)
 
     def record(frame: Frame, result: FrameResult) -> None:

@@ -78,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
         raise MocapError("Nothing to evaluate: give --bvh FILE... and/or --pair A B.")
     if args.max_frames is not None and args.max_frames < 3:
         raise MocapError("--max-frames must be at least 3.")
+    if args.source_fps is not None and not 0 < args.source_fps < math.inf:
+        raise MocapError(f"--source-fps must be a positive frame rate, got {args.source_fps}.")
     for path in (p for job in jobs for p in job):
         if not path.is_file():
             raise FileNotFoundError(f"No BVH file at {path}.")

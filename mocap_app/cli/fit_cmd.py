@@ -26,13 +26,12 @@ from ..fitting.camera import FitCamera, camera_from_calibration_file, describe_c
 from ..observations_io import read_observations
 from ..pipeline.stage3 import Stage3, Stage3Config
 from ..progress import Progress
-from ..takes.recorder import TakeRecorder
+from ..takes.recorder import TakeRecorder, new_journal_path
 from ..tracking.one_euro import OneEuroParams
 from ..types import FrameObservations
 from ..xnect.lifter import Lifter
 
 logger = logging.getLogger(__name__)
-JOURNAL_NAME = "take.journal.jsonl"
 
 
 #: ``--filter-* off`` switches a filter off (``None`` in the config means "keep the default").
@@ -105,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     stage3 = Stage3(camera, config)
     lifter = None if args.no_lift or not Lifter.available() else Lifter.load()
     print("mocap fit: " + describe_camera(camera, args.calibration))
-    recorder = TakeRecorder(args.export / JOURNAL_NAME, floor_calibrated=camera.has_floor)
+    recorder = TakeRecorder(new_journal_path(args.export), floor_calibrated=camera.has_floor)
     try:
         with Progress(label="fitting", unit="frames", stream=sys.stderr) as bar:
             for frame in _lifted(_chain(first, frames), lifter):

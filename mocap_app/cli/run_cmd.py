@@ -26,15 +26,12 @@ from ..overlay import draw_observations
 from ..pipeline.runner import Pipeline, PipelineConfig
 from ..progress import Progress
 from ..sources import SOURCE_HELP, ThreadedReader, open_source
-from ..takes.recorder import TakeRecorder
+from ..takes.recorder import TakeRecorder, new_journal_path
 
 logger = logging.getLogger(__name__)
 
 #: FourCC of the overlay video (MPEG-4 part 2: written by every OpenCV build without extra codecs).
 OVERLAY_FOURCC = "mp4v"
-#: The take journal inside ``--export DIR``: motion is appended as it is fitted, so a crash loses
-#: nothing ('mocap take recover' turns it into BVH).
-TAKE_JOURNAL_NAME = "take.journal.jsonl"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -86,6 +83,27 @@ def _load_calibration(path: Path | None):
     return CameraCalibration.load(path)
 
 
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse outputs that would overwrite the source video, the calibration or each other (recorded data)."""
+    inputs = {"--source": Path(args.source), "--calibration": args.calibration}
+    outputs = {"--observations": args.observations, "--overlay": args.overlay}
+    seen: dict[Path, str] = {}
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        resolved = path.resolve()
+        for source_option, source in inputs.items():
+            if source is not None and source.exists() and source.resolve() == resolved:
+                raise MocapError(f"{option} {path} is the {source_option} file and would overwrite it; "
+                                 "write to another path.")
+        if resolved in seen:
+            raise MocapError(f"{option} and {seen[resolved]} are the same file {path}; give each its own path.")
+        if path.is_dir():
+            raise MocapError(f"{option} {path} is a folder; give a file path such as {path / 'take'}"
+                             f"{'.jsonl' if option == '--observations' else '.mp4'}.")
+        seen[resolved] = option
+
+
 def run(args: argparse.Namespace) -> int:
     if args.observations is None and args.overlay is None and args.export is None:
         raise MocapError("Nothing to write: give --observations OUT.jsonl, --overlay OUT.mp4 and/or --export DIR.")
@@ -93,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
         raise MocapError(f"--max-frames must be at least 1, got {args.max_frames}.")
     if args.max_people < 1 or args.detect_interval < 1:
         raise MocapError("--max-people and --detect-interval must be at least 1.")
+    _check_outputs(args)
     calibration = _load_calibration(args.calibration)
     backend = load_backend(args.engine, max_people=args.max_people, detect_interval=args.detect_interval,
                            device=args.provider)
@@ -103,9 +122,8 @@ def run(args: argparse.Namespace) -> int:
         config = PipelineConfig(engine=args.engine, device=args.provider, max_people=args.max_people,
                                 calibration=calibration)
         pipeline = Pipeline(config, backend)
-        Path(args.export).mkdir(parents=True, exist_ok=True)
         floor = calibration is not None and calibration.ground is not None
-        recorder = TakeRecorder(Path(args.export) / TAKE_JOURNAL_NAME, floor_calibrated=floor)
+        recorder = TakeRecorder(new_journal_path(args.export), floor_calibrated=floor)
     source = open_source(args.source)
     frames = people = 0
     interrupted = False

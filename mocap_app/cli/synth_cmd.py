@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -30,15 +31,24 @@ from ..synth.scene import default_stage, random_stage
 RANDOM_YAW_DEG = (-70.0, 70.0)
 RANDOM_CAMERA_HEIGHT_M = (0.8, 2.2)
 RANDOM_FOV_DEG = (42.0, 68.0)
+#: Heights a performer can be given, metres (a child to a very tall adult).
+MIN_HEIGHT_M, MAX_HEIGHT_M = 0.5, 2.5
 
 
 def _positive(kind: type):
     def parse(text: str):
         value = kind(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        if not 0 < value < math.inf:  # (NaN and infinity too)
+            raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
         return value
     return parse
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,8 +72,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="camera distance from the performers, metres (default: nearest that frames them, "
                              ">= 3.6)")
     parser.add_argument("--camera-height", type=_positive(float), default=1.3, help="camera height, metres")
-    parser.add_argument("--yaw", type=float, default=0.0, help="camera angle around the performers, degrees")
-    parser.add_argument("--start", type=float, default=0.0, help="skip this many seconds of every take")
+    parser.add_argument("--yaw", type=_finite, default=0.0, help="camera angle around the performers, degrees")
+    parser.add_argument("--start", type=_finite, default=0.0, help="skip this many seconds of every take")
     parser.add_argument("--duration", type=_positive(float), default=None, help="render at most this many seconds")
     parser.add_argument("--bvh-fps", type=_positive(float), default=None,
                         help="true frame rate of the takes where their header is wrong (CMU's DAZ salsa: 60)")
@@ -102,6 +112,9 @@ def run(args: argparse.Namespace) -> int:
         raise MocapError(f"--fov must be between 1 and 170 degrees, got {args.fov}.")
     if args.performer_height and len(args.performer_height) not in (1, len(args.bvh)):
         raise MocapError(f"--performer-height needs one height or one per --bvh file ({len(args.bvh)}).")
+    if args.performer_height and not all(MIN_HEIGHT_M <= h <= MAX_HEIGHT_M for h in args.performer_height):
+        raise MocapError(f"--performer-height is in metres, between {MIN_HEIGHT_M} and {MAX_HEIGHT_M}; "
+                         f"got {' '.join(map(str, args.performer_height))}.")
     for path in args.bvh:
         if not Path(path).is_file():
             raise FileNotFoundError(f"No BVH file at {path}.")

@@ -104,6 +104,14 @@ BVH_TO_RIG: dict[str, dict[str, Sources]] = {
 }
 
 
+# The same MotionBuilder-friendly conversion in its older release (e.g. CMU 01_01): the finger tip
+# joint is ``LFingers``/``RFingers`` instead of ``LeftHandIndex1``/``RightHandIndex1``.
+BVH_TO_RIG["cmu_motionbuilder_lfingers"] = {
+    **BVH_TO_RIG["cmu_motionbuilder"],
+    "LeftHand/end": (("LFingers", 1.0),), "RightHand/end": (("RFingers", 1.0),),
+}
+
+
 # The application's own rig (files from ``mocap`` itself, e.g. the parametric demo motion or an
 # exported take): every joint is itself, the tips are its End Sites. Checked last, after the CMU flavours.
 BVH_TO_RIG["rig22"] = {

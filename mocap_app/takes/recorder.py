@@ -10,6 +10,7 @@ performers side by side. Frames arrive at a variable rate; the BVH is resampled 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -29,6 +30,9 @@ logger = logging.getLogger(__name__)
 #: Frame rates a resampled take snaps to when none is asked for.
 COMMON_FPS = (24.0, 25.0, 30.0, 50.0, 60.0)
 COMBINED_NAME = "all_performers.bvh"
+#: The take journal inside an export folder: motion is appended as it is fitted, so a crash loses
+#: nothing ('mocap take recover' turns it into BVH).
+JOURNAL_NAME = "take.journal.jsonl"
 #: Height of the toe joints above the floor when standing (the rig's rest pose), metres.
 FOOT_CONTACT_OFFSET_M = float(RIG.rest_positions()[RIG.index("LeftToeBase"), 1])
 
@@ -163,6 +167,28 @@ class TakeRecorder:
         """Close the journal and export it as BVH (see :func:`export_take`)."""
         self.close()
         return export_take(read_journal(self.journal_path), export_dir, fps, combined, order, foot_lock)
+
+
+def new_journal_path(export_dir: str | Path) -> Path:
+    """``export_dir/take.journal.jsonl`` for a new take, creating the folder.
+
+    The journal is appended to, so a new take in a folder that still holds an earlier take's journal
+    would be merged with it on export. The earlier journal is renamed (never deleted: it may be the
+    only copy of a crashed take) to ``take-<its modification time>.journal.jsonl`` first.
+    """
+    folder = Path(export_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / JOURNAL_NAME
+    if path.is_file() and path.stat().st_size > 0:
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(path.stat().st_mtime))
+        kept = folder / f"take-{stamp}.journal.jsonl"
+        suffix = 1
+        while kept.exists():
+            suffix += 1
+            kept = folder / f"take-{stamp}-{suffix}.journal.jsonl"
+        path.rename(kept)
+        logger.warning("kept the previous take's journal as %s ('mocap take recover' exports it)", kept)
+    return path
 
 
 def place_on_estimated_floor(motions: dict[int, tuple[float, np.ndarray, np.ndarray]],
