@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     skip = pytest.mark.skip(reason=f"needs an NVIDIA GPU: {problem}")
     for item in marked:
         item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _delete_qt_windows():
+    """Delete the test's Qt windows while the application still exists.
+
+    Left to Python's garbage collection at interpreter exit, the native OpenGL window of the 3D view
+    would be destroyed after QApplication and crash the process after every test has passed.
+    """
+    yield
+    widgets = sys.modules.get("PySide6.QtWidgets")
+    app = widgets.QApplication.instance() if widgets is not None else None
+    if app is None:
+        return
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    for widget in app.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    app.processEvents()

@@ -1,7 +1,7 @@
 """The desktop application in a real window (pytest-qt; run under 'xvfb-run -a', see scripts/test.sh).
 
-The end-to-end tests run the real BlazePose models when 'mocap models fetch' has been run and are
-skipped (with that reason) otherwise; the 3D view, settings and bad-input tests need no models.
+The end-to-end tests run the real BlazePose models (fetched once per test session where this machine has
+none, as on a fresh CI machine); the 3D view, settings and bad-input tests need no models.
 """
 
 from __future__ import annotations
@@ -16,10 +16,8 @@ import pytest
 pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtGui import QImage  # noqa: E402
 
 from mocap_app.bvh import read_bvh  # noqa: E402
-from mocap_app.models_store import blazepose_dir, is_complete  # noqa: E402
 from mocap_app.overlay import performer_colour  # noqa: E402
 from mocap_app.skeletons import RIG  # noqa: E402
 from mocap_app.types import MotionFrame  # noqa: E402
@@ -30,26 +28,19 @@ from ui.skeleton_view import SkeletonView  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from blazepose_support import people_clip  # noqa: E402
-
-#: Frames of the generated clip (people walking, from the shared vtest.avi).
-CLIP_FRAMES = 24
-CLIP_FPS = 25.0
-#: How long the worker may take for the clip on a slow 2-core machine, milliseconds.
-RUN_TIMEOUT_MS = 120_000
-#: Colour distance (per channel, 0..255) that counts as "the performer's colour".
-COLOUR_TOLERANCE = 40
-
-
-def qimage_rgb(image: QImage) -> np.ndarray:
-    """(H, W, 3) uint8 RGB copy of a QImage."""
-    converted = image.convertToFormat(QImage.Format.Format_RGB888)
-    width, height = converted.width(), converted.height()
-    data = np.frombuffer(converted.constBits(), np.uint8, converted.bytesPerLine() * height)
-    return data.reshape(height, converted.bytesPerLine())[:, :3 * width].reshape(height, width, 3).copy()
-
-
-def coloured_pixels(rgb: np.ndarray, colour: tuple[int, int, int]) -> int:
-    return int((np.abs(rgb.astype(int) - np.array(colour)).max(axis=2) <= COLOUR_TOLERANCE).sum())
+from ui_support import (  # noqa: E402
+    CLIP_FPS,
+    CLIP_FRAMES,
+    RUN_TIMEOUT_MS,
+    artifact_path,
+    coloured_pixels,
+    open_window,
+    qimage_rgb,
+    require_models,
+    run_to_end,
+    wait_for_3d_view,
+    write_people_video,
+)
 
 
 @pytest.fixture
@@ -58,37 +49,18 @@ def store(tmp_path: Path) -> QSettings:
 
 
 @pytest.fixture
-def window(qtbot, store: QSettings, tmp_path: Path) -> MainWindow:
-    save_settings(store, AppSettings(takes_dir=str(tmp_path / "takes")))
-    win = MainWindow(store)
-    qtbot.addWidget(win)
-    win.resize(1400, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+def window(qtbot, tmp_path: Path) -> MainWindow:
+    return open_window(qtbot, tmp_path)
 
 
 @pytest.fixture(scope="session")
 def models() -> Path:
-    if not is_complete(blazepose_dir()):
-        pytest.skip("BlazePose models not fetched: run 'mocap models fetch' to enable the end-to-end GUI tests")
-    return blazepose_dir()
+    return require_models()
 
 
 @pytest.fixture
 def people_video(shared_data: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "people.avi"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), CLIP_FPS, (640, 480))
-    for frame in people_clip(shared_data, CLIP_FRAMES):
-        writer.write(frame)
-    writer.release()
-    return path
-
-
-def run_to_end(qtbot, window: MainWindow, source: Path) -> None:
-    window.select_source(str(source))
-    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
-        window.start()
+    return write_people_video(shared_data, tmp_path / "people.avi")
 
 
 def test_3d_view_draws_a_performer_from_a_rest_pose(qtbot):
@@ -97,6 +69,7 @@ def test_3d_view_draws_a_performer_from_a_rest_pose(qtbot):
     view.resize(480, 360)
     view.show()
     qtbot.waitExposed(view)
+    wait_for_3d_view(qtbot, view)
     background = qimage_rgb(view.grabFramebuffer())
     colour = performer_colour(3)
     assert coloured_pixels(background, colour) == 0
@@ -173,8 +146,8 @@ def test_video_runs_end_to_end_with_overlay_and_avatar(qtbot, window: MainWindow
     overlay_ids = {o.track_id for r in results for o in r.observations.people}
     assert any(coloured_pixels(qimage_rgb(video), performer_colour(i)) > 20 for i in overlay_ids)
 
-    shot = tmp_path / "screenshot_main.png"
-    assert window.grab().save(str(shot))
+    shot = artifact_path(tmp_path, "screenshot_main.png")
+    assert window.screenshot().save(str(shot))
     assert shot.stat().st_size > 10_000
 
 
@@ -251,7 +224,7 @@ def test_camera_unplugged_while_recording_keeps_the_take(qtbot, models: Path, sh
     worker.moveToThread(thread)
     thread.started.connect(worker.run)
     errors, takes = [], []
-    worker.error.connect(errors.append)
+    worker.error.connect(lambda title, message: errors.append(message))
     worker.recording_finished.connect(takes.append)
     worker.started.connect(lambda info: worker.start_recording(tmp_path))
     with qtbot.waitSignal(worker.finished, timeout=RUN_TIMEOUT_MS) as finished:

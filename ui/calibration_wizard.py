@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 from PySide6.QtCore import QObject, QRectF, QSize, QThread, Signal, Slot
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import (
     QDialog,
     QDoubleSpinBox,
@@ -36,6 +36,7 @@ from calibration.intrinsics import COVERAGE_GRID, MIN_VIEWS, IntrinsicsResult, c
 from calibration.targets import BoardDetection, Checkerboard
 from mocap_app.errors import MocapError
 
+from .frame_view import display_image
 from .video_panel import VideoPanel
 
 logger = logging.getLogger(__name__)
@@ -46,26 +47,42 @@ CELL_EMPTY = QColor(60, 62, 70)
 CELL_FULL = QColor(0, 158, 115)
 #: Corners in one cell at which its colour is fully saturated.
 CELL_SATURATION = 12
-COVERAGE_SIZE = QSize(240, 180)
+COVERAGE_SIZE = QSize(240, 150)
+#: Width of the wizard's step column, pixels.
+SIDE_WIDTH_PX = 320
+#: RMS reprojection errors (pixels) below which a calibration is called good / usable.
+RMS_GOOD_PX = 0.5
+RMS_USABLE_PX = 1.0
+
+
+def rms_verdict(rms_px: float) -> str:
+    """What an RMS reprojection error means for the user."""
+    if rms_px < RMS_GOOD_PX:
+        return "good"
+    if rms_px < RMS_USABLE_PX:
+        return "usable; more varied views may improve it"
+    return "poor: check the board size and square, keep the board flat and the image sharp"
 
 
 class CalibrationWorker(QObject):
     """Board detection and solving, on its own thread; each request answers with one signal."""
 
-    detected = Signal(object, object)    # BoardDetection, (H, W, 3) BGR image with the corners drawn
+    detected = Signal(object, object)    # BoardDetection, QImage of the frame with the corners drawn
     file_detected = Signal(object, str)  # BoardDetection (None: unreadable), file name or the reason
     calibrated = Signal(object)          # IntrinsicsResult
     ground_ready = Signal(object)        # GroundPlane
     failed = Signal(str)
 
-    @Slot(object, object)
-    def detect(self, board: Checkerboard, image: np.ndarray) -> None:
+    @Slot(object, object, object)
+    def detect(self, board: Checkerboard, image: np.ndarray, bounds: tuple[int, int] | None) -> None:
+        """Search one (H, W, 3) BGR frame; answer with the detection and a display image fitting ``bounds``."""
         detection = board.detect(image)
-        overlay = image.copy()
+        overlay = image
         if detection.found:
+            overlay = image.copy()
             cv2.drawChessboardCorners(overlay, board.pattern_size,
                                       detection.corners.astype(np.float32).reshape(-1, 1, 2), True)
-        self.detected.emit(detection, overlay)
+        self.detected.emit(detection, display_image(overlay, bounds))
 
     @Slot(object, object)
     def detect_files(self, board: Checkerboard, paths: list[str]) -> None:
@@ -126,12 +143,14 @@ class CalibrationWizard(QDialog):
 
     Signals:
         calibration_changed(CameraCalibration): a calibration was solved, saved or loaded.
+        board_searched(BoardDetection): a live frame was searched for the board (found or not).
         request_detect(board, image), request_calibrate(board, detections), request_ground(...):
             queued calls into the helper thread.
     """
 
     calibration_changed = Signal(object)
-    request_detect = Signal(object, object)
+    board_searched = Signal(object)
+    request_detect = Signal(object, object, object)
     request_files = Signal(object, object)
     request_calibrate = Signal(object, object)
     request_ground = Signal(object, object, object)
@@ -159,7 +178,10 @@ class CalibrationWizard(QDialog):
         self.rms_label = QLabel(f"RMS: - (needs {MIN_VIEWS} views)")
         self.ground_label = QLabel("Floor: not calibrated")
         self.status = QLabel("Hold the board in view: all over the image, tilted left, right, up and down.")
-        self.status.setWordWrap(True)
+        for label in (self.views_label, self.rms_label, self.status):
+            label.setWordWrap(True)
+        self.ground_label.setMinimumHeight(2 * self.ground_label.fontMetrics().lineSpacing() + 4)  # two lines
+        coverage_caption = QLabel("Where board corners have been captured:")
         self.capture_button = QPushButton("Capture view")
         self.add_images_button = QPushButton("Add images...")
         self.floor_button = QPushButton("Capture floor (board lying on the floor)")
@@ -174,6 +196,7 @@ class CalibrationWizard(QDialog):
         step1 = QGroupBox("1. Intrinsics")
         step1_layout = QVBoxLayout(step1)
         step1_layout.addLayout(board_form)
+        step1_layout.addWidget(coverage_caption)
         step1_layout.addWidget(self.coverage_map)
         step1_layout.addWidget(self.views_label)
         step1_layout.addWidget(self.rms_label)
@@ -188,13 +211,16 @@ class CalibrationWizard(QDialog):
         step3_layout.addWidget(self.save_button, 0, 0)
         step3_layout.addWidget(self.load_button, 0, 1)
         step3_layout.addWidget(self.clear_button, 1, 0, 1, 2)
-        side = QVBoxLayout()
+        side_box = QWidget()
+        side_box.setFixedWidth(SIDE_WIDTH_PX)
+        side = QVBoxLayout(side_box)
+        side.setContentsMargins(0, 0, 0, 0)
         for group in (step1, step2, step3):
             side.addWidget(group)
         side.addStretch(1)
         layout = QGridLayout(self)
         layout.addWidget(self.live, 0, 0)
-        layout.addLayout(side, 0, 1)
+        layout.addWidget(side_box, 0, 1)
         layout.addWidget(self.status, 1, 0, 1, 2)
         layout.setColumnStretch(0, 1)
 
@@ -237,7 +263,8 @@ class CalibrationWizard(QDialog):
             self.status.setText(str(exc))
             return
         self._busy = True
-        self.request_detect.emit(board, image.copy())
+        size = self.live.display_size()
+        self.request_detect.emit(board, image, (size.width(), size.height()))
 
     def add_image_files(self, paths: list[str]) -> None:
         """Search image files for the board (on the helper thread); every view that shows it is captured."""
@@ -312,7 +339,7 @@ class CalibrationWizard(QDialog):
         if len(self.detections) >= MIN_VIEWS:
             self.request_calibrate.emit(self.board(), list(self.detections))
 
-    def _on_detected(self, detection: BoardDetection, overlay: np.ndarray) -> None:
+    def _on_detected(self, detection: BoardDetection, overlay: QImage) -> None:
         self._busy = False
         self._latest = detection
         self.live.set_frame(overlay)
@@ -320,6 +347,7 @@ class CalibrationWizard(QDialog):
             self.status.setText(f"Board: {detection.status.value}")
         else:
             self.status.setText("Board found: press 'Capture view' (vary position and tilt between views).")
+        self.board_searched.emit(detection)
 
     def _on_file_detected(self, detection: BoardDetection | None, name: str) -> None:
         if detection is None:
@@ -337,7 +365,7 @@ class CalibrationWizard(QDialog):
     def _on_ground(self, ground: GroundPlane) -> None:
         base = self.current_intrinsics()
         self.calibration = base.with_ground(ground)
-        self.ground_label.setText(f"Floor: camera {ground.camera_height_m:.2f} m high, tilted "
+        self.ground_label.setText(f"Floor: camera {ground.camera_height_m:.2f} m high,\ntilted "
                                   f"{ground.camera_tilt_deg:.1f} deg down (RMS {ground.rms_px:.2f} px)")
         self.calibration_changed.emit(self.current_intrinsics())
 
@@ -348,7 +376,8 @@ class CalibrationWizard(QDialog):
         self.views_label.setText(f"{len(self.detections)} views, image coverage "
                                  f"{100 * coverage(self.detections):.0f}%")
         if self.result is not None:
-            self.rms_label.setText(f"RMS: {self.result.rms_px:.3f} px over {len(self.result.view_names)} views")
+            self.rms_label.setText(f"RMS: {self.result.rms_px:.3f} px over {len(self.result.view_names)} views "
+                                   f"({rms_verdict(self.result.rms_px)})")
         elif self.calibration is not None:
             rms = self.calibration.rms_px
             self.rms_label.setText("RMS: " + (f"{rms:.3f} px (loaded)" if rms is not None else "- (loaded)"))
@@ -356,7 +385,7 @@ class CalibrationWizard(QDialog):
             self.rms_label.setText(f"RMS: - (needs {MIN_VIEWS} views)")
         ground = None if self.calibration is None else self.calibration.ground
         if ground is not None:
-            self.ground_label.setText(f"Floor: camera {ground.camera_height_m:.2f} m high, tilted "
+            self.ground_label.setText(f"Floor: camera {ground.camera_height_m:.2f} m high,\ntilted "
                                       f"{ground.camera_tilt_deg:.1f} deg down")
 
     # --- dialogs ------------------------------------------------------------------------------

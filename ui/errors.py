@@ -27,6 +27,7 @@ TITLES: tuple[tuple[type[BaseException], str], ...] = (
     (CalibrationError, "Calibration problem"),
     (MocapError, "Problem"),
     (FileNotFoundError, "File not found"),
+    (OSError, "File or device problem"),
 )
 
 
@@ -75,6 +76,10 @@ class ErrorBanner(QFrame):
     def text(self) -> str:
         """The message shown now ('' when hidden)."""
         return self._message.text() if self.isVisible() else ""
+
+    def title(self) -> str:
+        """The title shown now ('' when hidden)."""
+        return self._title.text().removeprefix("<b>").removesuffix("</b>") if self.isVisible() else ""
 
 
 class _LogSignals(QObject):

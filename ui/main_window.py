@@ -12,8 +12,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QThread, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QPoint, QSettings, Qt, QThread, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
-    QToolBar,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -32,15 +32,16 @@ from PySide6.QtWidgets import (
 from calibration.camera_file import CameraCalibration
 from mocap_app import __version__
 from mocap_app.errors import MocapError
-from mocap_app.sources import CameraInfo, list_cameras
 
 from . import takes_bridge
 from .app import WINDOW_TITLE
 from .calibration_wizard import CalibrationWizard
 from .errors import ErrorBanner, QtLogBridge, describe
+from .frame_view import FrameView
 from .recording_panel import ExportRequest, RecordingPanel, TakeEntry
 from .settings import AppSettings, SettingsDialog, load_settings, save_settings
 from .skeleton_view import SkeletonView
+from .source_bar import SourceBar
 from .stats_panel import StatsPanel
 from .video_panel import Timeline, VideoPanel
 from .worker import PipelineWorker, SourceInfo, SourceRequest, run_in_background
@@ -49,11 +50,16 @@ logger = logging.getLogger(__name__)
 
 #: How long closing the window waits for the pipeline thread, milliseconds.
 STOP_WAIT_MS = 5000
-#: Camera modes offered besides the driver's default: (width, height, fps).
-CAMERA_MODES = ((640, 480, 30.0), (1280, 720, 30.0), (1920, 1080, 30.0), (1280, 720, 60.0))
-DRIVER_DEFAULT = "driver default"
-VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v);;All files (*)"
 STATUS_MS = 8000
+#: Height of the bottom docks (live numbers, recording), pixels.
+DOCK_HEIGHT_PX = 250
+PANEL_TITLE_STYLE = "QLabel { font-weight: bold; color: #c8cad2; padding: 2px 0px; }"
+
+
+def _panel_title(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setStyleSheet(PANEL_TITLE_STYLE)
+    return label
 
 
 class MainWindow(QMainWindow):
@@ -98,6 +104,10 @@ class MainWindow(QMainWindow):
         self.stop_action = QAction("S&top", self, shortcut="Shift+F5")
         self.record_action = QAction("&Record / stop take", self, shortcut="Ctrl+R")
         capture_menu.addActions([self.start_action, self.pause_action, self.stop_action, self.record_action])
+        icons = QStyle.StandardPixmap
+        for action, icon in ((self.start_action, icons.SP_MediaPlay), (self.pause_action, icons.SP_MediaPause),
+                             (self.stop_action, icons.SP_MediaStop), (self.open_action, icons.SP_DialogOpenButton)):
+            action.setIcon(self.style().standardIcon(icon))
         tools_menu = self.menuBar().addMenu("&Tools")
         self.calibrate_action = QAction("&Calibration wizard...", self)
         self.settings_action = QAction("S&ettings...", self, shortcut=QKeySequence.StandardKey.Preferences)
@@ -107,21 +117,10 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self.about_action)
 
         # Toolbar: source selection and transport
-        self.source_combo = QComboBox()
-        self.source_combo.setMinimumWidth(260)
-        self.mode_combo = QComboBox()
-        self.refresh_button = QPushButton("Find cameras")
-        self.browse_button = QPushButton("Video file...")
-        toolbar = QToolBar("Source")
-        toolbar.setObjectName("source_toolbar")
-        toolbar.addWidget(QLabel(" Source "))
-        toolbar.addWidget(self.source_combo)
-        toolbar.addWidget(self.mode_combo)
-        toolbar.addWidget(self.refresh_button)
-        toolbar.addWidget(self.browse_button)
-        toolbar.addSeparator()
-        toolbar.addActions([self.start_action, self.pause_action, self.stop_action])
-        self.addToolBar(toolbar)
+        self.source_bar = SourceBar(self.settings.last_source)
+        self.source_bar.addSeparator()
+        self.source_bar.addActions([self.start_action, self.pause_action, self.stop_action])
+        self.addToolBar(self.source_bar)
 
         # Panels
         self.banner = ErrorBanner()
@@ -138,19 +137,21 @@ class MainWindow(QMainWindow):
         self.source_label = QLabel("no source")
         self.wizard: CalibrationWizard | None = None
 
-        # Layout
+        # Layout: video | 3D view on top, live numbers | recording below
         video_box = QWidget()
         video_layout = QVBoxLayout(video_box)
         video_layout.setContentsMargins(0, 0, 0, 0)
+        video_layout.addWidget(_panel_title("Video  (2D skeletons)"))
         video_layout.addWidget(self.video, 1)
         video_layout.addWidget(self.timeline)
         view_box = QWidget()
         view_layout = QVBoxLayout(view_box)
         view_layout.setContentsMargins(0, 0, 0, 0)
         view_bar = QHBoxLayout()
+        view_bar.addWidget(_panel_title("3D view"))
+        view_bar.addStretch(1)
         view_bar.addWidget(QLabel("Follow"))
         view_bar.addWidget(self.follow_combo)
-        view_bar.addStretch(1)
         view_bar.addWidget(self.reset_view_button)
         view_layout.addLayout(view_bar)
         view_layout.addWidget(self.view3d, 1)
@@ -160,17 +161,21 @@ class MainWindow(QMainWindow):
         splitter.setSizes([1, 1])
         central = QWidget()
         central_layout = QVBoxLayout(central)
-        central_layout.setContentsMargins(4, 4, 4, 4)
+        central_layout.setContentsMargins(6, 6, 6, 0)
         central_layout.addWidget(self.banner)
         central_layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
+        docks = []
         for title, widget in (("Performance", self.stats), ("Recording", self.recording)):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"{title.lower()}_dock")
             dock.setWidget(widget)
             dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                              | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+            docks.append(dock)
+        self.splitDockWidget(docks[0], docks[1], Qt.Orientation.Horizontal)
+        self.resizeDocks(docks, [DOCK_HEIGHT_PX, DOCK_HEIGHT_PX], Qt.Orientation.Vertical)
         self.statusBar().addPermanentWidget(self.source_label)
         self.statusBar().addPermanentWidget(self.calibration_label)
         self.statusBar().showMessage("Ready")
@@ -180,8 +185,7 @@ class MainWindow(QMainWindow):
         logging.getLogger().addHandler(self.log_bridge)
 
         # Connections
-        self.open_action.triggered.connect(self.browse_video)
-        self.browse_button.clicked.connect(self.browse_video)
+        self.open_action.triggered.connect(self.source_bar.browse_video)
         self.load_calibration_action.triggered.connect(self.browse_calibration)
         self.quit_action.triggered.connect(self.close)
         self.start_action.triggered.connect(self.start)
@@ -191,70 +195,31 @@ class MainWindow(QMainWindow):
         self.calibrate_action.triggered.connect(self.open_calibration_wizard)
         self.settings_action.triggered.connect(self.open_settings)
         self.about_action.triggered.connect(self.about)
-        self.refresh_button.clicked.connect(self.find_cameras)
-        self.source_combo.currentIndexChanged.connect(self._source_changed)
+        self.source_bar.source_changed.connect(self._update_transport)
+        self.source_bar.status_message.connect(lambda text: self.statusBar().showMessage(text, STATUS_MS))
+        self.source_bar.problem.connect(self.banner.show_message)
         self.timeline.seek_requested.connect(self._seek)
+        self.video.display_size_changed.connect(self._display_size_changed)
         self.follow_combo.currentIndexChanged.connect(self._follow_changed)
         self.reset_view_button.clicked.connect(self.view3d.reset_camera)
         self.recording.record_toggled.connect(self.toggle_recording)
         self.recording.export_requested.connect(self.export_bvh)
         self.log_bridge.signals.record_logged.connect(self._on_log)
 
-        self._populate_sources([])
         self.apply_settings(self.settings)
         self._update_transport()
 
     # --- sources ------------------------------------------------------------------------------
     def find_cameras(self) -> None:
-        """Probe the cameras on a background thread (probing can take seconds)."""
-        self.refresh_button.setEnabled(False)
-        self.statusBar().showMessage("Looking for cameras...")
-        self._background(list_cameras, self._populate_sources)
-
-    def _populate_sources(self, cameras: list[CameraInfo]) -> None:
-        self.refresh_button.setEnabled(True)
-        current = self.source_spec()
-        self.source_combo.blockSignals(True)
-        self.source_combo.clear()
-        for camera in cameras:
-            label = f"Camera {camera.index}  ({camera.width}x{camera.height}, {camera.fps:.0f} fps, {camera.backend})"
-            self.source_combo.addItem(label, str(camera.index))
-        if self.settings.last_source and not self.settings.last_source.isdigit():
-            self.source_combo.addItem(Path(self.settings.last_source).name, self.settings.last_source)
-        self.source_combo.blockSignals(False)
-        if cameras or self.source_combo.count():
-            self.statusBar().showMessage(f"{len(cameras)} camera(s) found", STATUS_MS)
-        self.select_source(current or self.settings.last_source)
-        self._source_changed()
+        """Probe the cameras (on a background thread) and list them as sources."""
+        self.source_bar.find_cameras()
 
     def select_source(self, spec: str) -> None:
         """Select (adding it when new) a camera index or a video file path as the source."""
-        if not spec:
-            return
-        index = self.source_combo.findData(spec)
-        if index < 0:
-            label = f"Camera {spec}" if spec.isdigit() else Path(spec).name
-            self.source_combo.addItem(label, spec)
-            index = self.source_combo.count() - 1
-        self.source_combo.setCurrentIndex(index)
+        self.source_bar.select_source(spec)
 
     def source_spec(self) -> str:
-        return self.source_combo.currentData() or ""
-
-    def _source_changed(self) -> None:
-        is_camera = self.source_spec().isdigit()
-        self.mode_combo.clear()
-        if is_camera:
-            self.mode_combo.addItem(DRIVER_DEFAULT, None)
-            for width, height, fps in CAMERA_MODES:
-                self.mode_combo.addItem(f"{width}x{height} @ {fps:.0f} fps", (width, height, fps))
-        self.mode_combo.setEnabled(is_camera)
-        self._update_transport()
-
-    def browse_video(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open video", "", VIDEO_FILTER)
-        if path:
-            self.select_source(path)
+        return self.source_bar.source_spec()
 
     # --- transport ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -271,8 +236,11 @@ class MainWindow(QMainWindow):
         self.stats.reset()
         self.video.clear("Opening the source and loading the models...")
         config = self.settings.pipeline_config(self.calibration)
-        self.worker = PipelineWorker(SourceRequest(spec, self.mode_combo.currentData()), config,
-                                     draw_overlay=self.settings.draw_overlay)
+        size = self.video.display_size()
+        self.worker = PipelineWorker(SourceRequest(spec, self.source_bar.camera_mode()), config,
+                                     draw_overlay=self.settings.draw_overlay,
+                                     display_size=(size.width(), size.height()))
+        self.worker.set_full_frames(self.wizard is not None and self.wizard.isVisible())
         self.thread = QThread(self)
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.run)
@@ -301,6 +269,10 @@ class MainWindow(QMainWindow):
         if self.worker is not None:
             self.worker.stop()
 
+    def _display_size_changed(self, size: Any) -> None:
+        if self.worker is not None:
+            self.worker.set_display_size(size.width(), size.height())
+
     def _seek(self, frame_index: int) -> None:
         if self.worker is not None:
             self.worker.seek(frame_index)
@@ -310,9 +282,7 @@ class MainWindow(QMainWindow):
         self.start_action.setEnabled(not running and bool(self.source_spec()))
         self.pause_action.setEnabled(running)
         self.stop_action.setEnabled(running)
-        self.source_combo.setEnabled(not running)
-        self.mode_combo.setEnabled(not running and self.source_spec().isdigit())
-        self.browse_button.setEnabled(not running)
+        self.source_bar.set_running(running)
         self.recording.record_button.setEnabled(running or self.recording.recording)
 
     # --- worker signals (GUI thread) ---------------------------------------------------------------
@@ -323,20 +293,20 @@ class MainWindow(QMainWindow):
         self.view3d.set_calibration(self.calibration, info.size)
         self.statusBar().showMessage(f"Running {info.name}", STATUS_MS)
 
-    def _on_frame(self, result: Any, image: Any) -> None:
+    def _on_frame(self, result: Any, view: FrameView) -> None:
         self.last_result = result
-        self.video.set_frame(image)
+        self.video.set_frame(view.display)
         self.view3d.set_pose(result.motion)
         self.stats.add(result)
         self.timeline.set_position(result.frame)
-        if self.wizard is not None and self.wizard.isVisible():
-            self.wizard.feed_frame(image)
+        if view.image is not None and self.wizard is not None and self.wizard.isVisible():
+            self.wizard.feed_frame(view.image)
         self._update_follow_choices(sorted(m.performer_id for m in result.motion))
         self.frames_shown += 1
         self.frame_processed.emit(result)
 
-    def _on_error(self, message: str) -> None:
-        self.banner.show_message("Problem", message)
+    def _on_error(self, title: str, message: str) -> None:
+        self.banner.show_message(title, message)
         self.statusBar().showMessage(message.split(". ")[0], STATUS_MS)
 
     def _on_finished(self, reason: str) -> None:
@@ -432,15 +402,15 @@ class MainWindow(QMainWindow):
         if self.wizard is None:
             self.wizard = CalibrationWizard(self)
             self.wizard.calibration_changed.connect(self.set_calibration)
+            self.wizard.finished.connect(self._wizard_closed)
         if self.worker is not None:
-            self.worker.draw_overlay = False  # the board must be searched in the clean image
-        self.wizard.finished.connect(self._wizard_closed)
+            self.worker.set_full_frames(True)  # the board is searched in the clean full-resolution frame
         self.wizard.show()
         self.wizard.raise_()
 
     def _wizard_closed(self) -> None:
         if self.worker is not None:
-            self.worker.draw_overlay = self.settings.draw_overlay
+            self.worker.set_full_frames(False)
 
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.settings, self)
@@ -479,7 +449,6 @@ class MainWindow(QMainWindow):
 
         def failed(message: str) -> None:
             self._tasks.discard(task)
-            self.refresh_button.setEnabled(True)
             self.banner.show_message("Problem", message)
 
         task = run_in_background(function, done, failed)
@@ -487,6 +456,14 @@ class MainWindow(QMainWindow):
 
     def _on_log(self, level: int, text: str) -> None:
         self.statusBar().showMessage(text, STATUS_MS)
+
+    def screenshot(self) -> QPixmap:
+        """The window as shown, 3D view included (``grab()`` alone leaves the 3D view's own window out)."""
+        pixmap = self.grab()
+        painter = QPainter(pixmap)
+        painter.drawImage(self.view3d.mapTo(self, QPoint(0, 0)), self.view3d.grabFramebuffer())
+        painter.end()
+        return pixmap
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         """Stop the worker cooperatively and wait (bounded) so the take journal is closed cleanly."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -34,6 +35,7 @@ STOP_STYLE = "QPushButton { background: #7f8c8d; color: white; font-weight: bold
 #: BVH length scales offered (file units per centimetre): centimetres (the writer's default), metres, inches.
 SCALES = {"centimetres (1)": 1.0, "metres (0.01)": 0.01, "millimetres (10)": 10.0, "inches (0.3937)": 1 / 2.54}
 ALL_PERFORMERS = "All performers"
+EMPTY_TAKES_HINT = "No takes yet: press Record while a source runs. Takes are journaled as they are recorded."
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,18 @@ class ExportRequest:
     folder: Path
 
 
+class TakesList(QListWidget):
+    """The takes list; says what to do while it is empty."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
+        super().paintEvent(event)
+        if self.count() == 0:
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(self.viewport().rect().adjusted(8, 8, -8, -8),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, EMPTY_TAKES_HINT)
+
+
 class RecordingPanel(QWidget):
     """Record button with timer, takes list, export options.
 
@@ -91,7 +105,7 @@ class RecordingPanel(QWidget):
         self.record_button.setStyleSheet(RECORD_STYLE)
         self.timer_label = QLabel("00:00.0")
         self.timer_label.setStyleSheet("font-family: monospace; font-size: 16px;")
-        self.takes = QListWidget()
+        self.takes = TakesList()
         self.performer = QComboBox()
         self.order = QComboBox()
         self.order.addItems(list(EULER_ORDERS))
@@ -115,13 +129,18 @@ class RecordingPanel(QWidget):
         form.addRow("Euler order", self.order)
         form.addRow("Units", self.scale)
         form.addRow("Scale", self.custom_scale)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(top)
-        layout.addWidget(QLabel("Takes"))
-        layout.addWidget(self.takes, 1)
-        layout.addLayout(form)
-        layout.addWidget(self.export_button)
+        controls = QVBoxLayout()
+        controls.addLayout(top)
+        controls.addLayout(form)
+        controls.addWidget(self.export_button)
+        controls.addStretch(1)
+        takes = QVBoxLayout()
+        takes.addWidget(QLabel("Takes"))
+        takes.addWidget(self.takes, 1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addLayout(controls)
+        layout.addLayout(takes, 1)
 
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._tick)

@@ -1,52 +1,50 @@
 """The live video panel (frames with their 2D skeletons already drawn) and the timeline of file sources.
 
-The worker thread draws the overlay (:func:`mocap_app.overlay.draw_observations`) and hands over
-its own copy of the image; this panel only keeps the newest one and paints it letterboxed at
-display rate, so a slow screen never slows the pipeline down.
+The worker thread scales each frame to this panel's size, draws the overlay and converts it to a
+``QImage`` (:mod:`ui.frame_view`); the panel keeps the newest one and blits it at the next repaint
+(Qt merges repaint requests, so frames arriving faster than the screen are dropped here). The
+panel tells the worker its size through ``display_size_changed``.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QWidget
 
-#: Repaint interval, milliseconds (about 60 Hz).
-REFRESH_MS = 16
+from .frame_view import bgr_to_qimage
+
 BACKGROUND = QColor(20, 21, 25)
 PLACEHOLDER_COLOUR = QColor(150, 150, 160)
 MINIMUM_SIZE = QSize(320, 180)
-
-
-def bgr_to_qimage(image: np.ndarray) -> QImage:
-    """A QImage that owns a copy of a (H, W, 3) uint8 BGR image."""
-    rgb = np.ascontiguousarray(image[:, :, ::-1])
-    height, width = rgb.shape[:2]
-    return QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+DEFAULT_PLACEHOLDER = "No source open: choose a camera or a video file above, then press Start."
 
 
 class VideoPanel(QWidget):
-    """Shows the newest frame, scaled to fit with its aspect ratio kept, or a hint when there is none."""
+    """Shows the newest frame centred (letterboxed, aspect kept), or a hint when there is none.
+
+    Signals:
+        display_size_changed(QSize): the panel's size in device pixels (what frames should be scaled to).
+    """
+
+    display_size_changed = Signal(QSize)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setMinimumSize(MINIMUM_SIZE)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self._pending: np.ndarray | None = None
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paintEvent fills every pixel
         self._image: QImage | None = None
-        self._placeholder = "No source open: choose a camera or a video file above, then press Start."
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self._refresh)
-        self._timer.start(REFRESH_MS)
+        self._placeholder = DEFAULT_PLACEHOLDER
 
-    def set_frame(self, image: np.ndarray) -> None:
-        """Keep the newest (H, W, 3) uint8 BGR frame; it is painted at the next display refresh."""
-        self._pending = image
+    def set_frame(self, image: QImage | np.ndarray) -> None:
+        """Show a frame: a QImage made for this panel, or a (H, W, 3) uint8 BGR array (converted here)."""
+        self._image = image if isinstance(image, QImage) else bgr_to_qimage(image)
+        self.update()
 
     def clear(self, message: str | None = None) -> None:
         """Drop the current image and show ``message`` (or the default hint) instead."""
-        self._pending = None
         self._image = None
         if message is not None:
             self._placeholder = message
@@ -56,23 +54,31 @@ class VideoPanel(QWidget):
         """The frame painted now (tests and screenshots read it)."""
         return self._image
 
-    def _refresh(self) -> None:
-        if self._pending is not None:
-            self._image, self._pending = bgr_to_qimage(self._pending), None
-            self.update()
+    def display_size(self) -> QSize:
+        """The panel's size in device pixels."""
+        return self.size() * self.devicePixelRatioF()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self.display_size_changed.emit(self.display_size())
 
     def paintEvent(self, event: object) -> None:  # noqa: N802 (Qt's name)
         painter = QPainter(self)
         painter.fillRect(self.rect(), BACKGROUND)
         if self._image is None:
             painter.setPen(PLACEHOLDER_COLOUR)
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._placeholder)
+            painter.drawText(self.rect().adjusted(20, 20, -20, -20),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._placeholder)
             return
+        ratio = self.devicePixelRatioF()
         size = self._image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
-        target = QRect((self.width() - size.width()) // 2, (self.height() - size.height()) // 2,
-                       size.width(), size.height())
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        painter.drawImage(target, self._image)
+        origin = QPoint((self.width() - size.width()) // 2, (self.height() - size.height()) // 2)
+        if self._image.size() == size * ratio:  # made for this panel: a plain blit
+            self._image.setDevicePixelRatio(ratio)
+            painter.drawImage(origin, self._image)
+        else:  # the panel was resized since the frame was made: scale (until the next frame)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawImage(QRect(origin, size), self._image)
 
 
 class Timeline(QWidget):

@@ -1,16 +1,19 @@
 """The pipeline, off the GUI thread: one :class:`PipelineWorker` per run, moved to its own ``QThread``.
 
 The worker opens the source, builds the :class:`~mocap_app.pipeline.runner.Pipeline` (model loading
-can take seconds), and loops: read a frame, process it, draw the 2D overlay onto a copy of the
-image, emit both. Commands from the window (pause, seek, record, stop) are plain thread-safe flags
-read between frames; stopping is cooperative and never kills the thread. Anything that goes wrong
-ends up in ``error(str)`` with the message that names the fix, and the take being recorded is
-closed first, so a failure never loses recorded frames.
+can take seconds), and loops: read a frame, process it, make the display image (scaled to the video
+panel, 2D overlay drawn, as a QImage: :mod:`ui.frame_view`), emit both, and journal the take. All
+per-frame work that costs more than a few microseconds happens here, never on the GUI thread.
+Commands from the window (pause, seek, record, stop) are plain thread-safe flags read between
+frames; stopping is cooperative and never kills the thread. Anything that goes wrong ends up in
+``error(title, message)`` with the message that names the fix, and the take being recorded is closed first,
+so a failure never loses recorded frames.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -21,17 +24,24 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from mocap_app.errors import MocapError
-from mocap_app.overlay import draw_observations
 from mocap_app.pipeline.runner import Pipeline, PipelineConfig
 from mocap_app.sources import CameraSource, FrameSource, SourceState, ThreadedReader, open_source
 from mocap_app.takes.recorder import TakeRecorder
 
+from .errors import describe
+from .frame_view import FrameView, display_image
 from .takes_bridge import new_journal_path, take_entry
 
 logger = logging.getLogger(__name__)
 
 #: How long one wait for a frame lasts before the stop/pause flags are checked again, seconds.
 POLL_S = 0.05
+#: Niceness added to the pipeline thread (and the inference threads it starts, which inherit it) on
+#: Linux: on a machine with few cores the GUI thread then wins the CPU when both want it, so the
+#: window answers at once while the pipeline keeps every cycle the GUI does not use.
+WORKER_NICENESS = 10
+#: Environment variable overriding WORKER_NICENESS (0: the pipeline at the GUI's priority).
+NICENESS_ENV = "MOCAP_WORKER_NICENESS"
 
 
 @dataclass(frozen=True)
@@ -72,12 +82,14 @@ class PipelineWorker(QObject):
     Args:
         request: the source to open; config: the pipeline to run; draw_overlay: draw 2D skeletons.
         source_factory: builds the source from the request (default :func:`build_source`).
+        display_size: (width, height) the display images are scaled to (``None``: the frame's size);
+            changed later with :meth:`set_display_size`.
 
     Signals:
         started(SourceInfo): the source opened and the pipeline is built.
-        frame_ready(FrameResult, ndarray): one processed frame and its (H, W, 3) uint8 BGR image
-            with the overlay drawn (a copy owned by the receiver).
-        error(str): a problem the user can fix; the run ends after it.
+        frame_ready(FrameResult, FrameView): one processed frame and its display image (plus the
+            clean full-resolution frame while :meth:`set_full_frames` asks for it).
+        error(str, str): title and message of a problem (the message names the fix); the run ends after it.
         recording_started(str): the take journal was created at this path.
         recording_finished(TakeEntry): the closed take (its journal keeps every frame).
         finished(str): the run is over (``"stopped"``, ``"ended"``, ``"lost"`` or ``"failed"``).
@@ -85,18 +97,21 @@ class PipelineWorker(QObject):
 
     started = Signal(object)
     frame_ready = Signal(object, object)
-    error = Signal(str)
+    error = Signal(str, str)
     recording_started = Signal(str)
     recording_finished = Signal(object)
     finished = Signal(str)
 
     def __init__(self, request: SourceRequest, config: PipelineConfig, draw_overlay: bool = True,
-                 source_factory: Callable[[SourceRequest], FrameSource] | None = None) -> None:
+                 source_factory: Callable[[SourceRequest], FrameSource] | None = None,
+                 display_size: tuple[int, int] | None = None) -> None:
         super().__init__()
         self.request = request
         self.source_factory = source_factory or build_source
         self.config = config
         self.draw_overlay = draw_overlay
+        self._display_size = display_size
+        self._full_frames = False
         self._stop = threading.Event()
         self._resume = threading.Event()
         self._resume.set()
@@ -119,6 +134,14 @@ class PipelineWorker(QObject):
         else:
             self._resume.set()
 
+    def set_display_size(self, width: int, height: int) -> None:
+        """Scale display images to fit (width, height) device pixels from the next frame on."""
+        self._display_size = (int(width), int(height))
+
+    def set_full_frames(self, enabled: bool) -> None:
+        """Also hand over every clean full-resolution frame (for the calibration wizard) or stop doing so."""
+        self._full_frames = bool(enabled)
+
     def seek(self, frame_index: int) -> None:
         """Jump to ``frame_index`` of a file source (taken up before the next frame)."""
         with self._lock:
@@ -140,6 +163,7 @@ class PipelineWorker(QObject):
         reason = "failed"
         reader: ThreadedReader | None = None
         pipeline: Pipeline | None = None
+        _lower_thread_priority(_niceness())
         try:
             source = self.source_factory(self.request)
             reader = ThreadedReader(source).start()
@@ -148,10 +172,10 @@ class PipelineWorker(QObject):
                                          source.is_device))
             reader, reason = self._loop(reader, pipeline)
         except (MocapError, FileNotFoundError, OSError) as exc:
-            self.error.emit(str(exc))
+            self.error.emit(*describe(exc))
         except Exception as exc:  # noqa: BLE001 - a bug; still reported in the window, not only the log
             logger.exception("pipeline worker failed")
-            self.error.emit(f"Unexpected error: {type(exc).__name__}: {exc}. This is a bug; please report it.")
+            self.error.emit(*describe(exc))
         finally:
             self._close_take(reason if reason != "stopped" else "")
             if reader is not None:
@@ -177,16 +201,17 @@ class PipelineWorker(QObject):
             result = pipeline.process(frame, source_ms=1000.0 * (time.perf_counter() - started))
             if self._recorder is not None:
                 self._recorder.record(result.motion, pipeline.rest_offsets)
-            image = draw_observations(frame.image, result.observations) if self.draw_overlay else frame.image.copy()
-            self.frame_ready.emit(result, image)
+            display = display_image(frame.image, self._display_size,
+                                    result.observations if self.draw_overlay else None)
+            self.frame_ready.emit(result, FrameView(display, frame.image if self._full_frames else None))
         return reader, "stopped"
 
     def _end_reason(self, reader: ThreadedReader) -> str:
         state = reader.source.state
         if state is SourceState.LOST:
             kept = " The take recorded so far is kept." if self._recorder is not None else ""
-            self.error.emit(f"{reader.source.name} was lost (unplugged or stopped delivering frames) and did not "
-                            f"come back. Reconnect it and press Start.{kept}")
+            self.error.emit("Source lost", f"{reader.source.name} was lost (unplugged or stopped delivering frames) "
+                            f"and did not come back. Reconnect it and press Start.{kept}")
             return "lost"
         return "ended"
 
@@ -213,7 +238,9 @@ class PipelineWorker(QObject):
         if stop:
             self._close_take("")
         if folder is not None and self._recorder is None:
-            self._recorder = TakeRecorder(new_journal_path(folder))
+            calibration = self.config.calibration
+            floor = calibration is not None and getattr(calibration, "ground", None) is not None
+            self._recorder = TakeRecorder(new_journal_path(folder), floor_calibrated=floor)
             self.recording_started.emit(str(self._recorder.journal_path))
 
     def _close_take(self, reason: str) -> None:
@@ -224,12 +251,32 @@ class PipelineWorker(QObject):
             recorder.close()
             take = take_entry(recorder.journal_path, note=reason)
         except (MocapError, OSError) as exc:
-            self.error.emit(f"The take could not be closed cleanly ({exc}); its journal {recorder.journal_path} "
-                            "keeps every frame recorded up to the problem.")
+            self.error.emit("Take not closed", f"The take could not be closed cleanly ({exc}); its journal "
+                            f"{recorder.journal_path} keeps every frame recorded up to the problem.")
             return
         if reason:
             logger.warning("recording ended early (%s); take kept at %s", reason, recorder.journal_path)
         self.recording_finished.emit(take)
+
+
+def _niceness() -> int:
+    text = os.environ.get(NICENESS_ENV, "")
+    if text.strip().lstrip("-").isdigit():
+        return int(text)
+    if text:
+        logger.warning("%s=%r is not a whole number; using %d", NICENESS_ENV, text, WORKER_NICENESS)
+    return WORKER_NICENESS
+
+
+def _lower_thread_priority(niceness: int) -> None:
+    """Make the calling thread ``niceness`` nicer (Linux: per thread; elsewhere nothing happens)."""
+    if niceness <= 0 or not hasattr(os, "setpriority") or not hasattr(threading, "get_native_id"):
+        return
+    try:
+        thread_id = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread_id, os.getpriority(os.PRIO_PROCESS, thread_id) + niceness)
+    except OSError as exc:  # not allowed here: run at the normal priority
+        logger.debug("could not lower the pipeline thread's priority: %s", exc)
 
 
 class _TaskSignals(QObject):
