@@ -14,6 +14,7 @@ import argparse
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from mocap_app import __version__
@@ -24,6 +25,11 @@ DEFAULT_SIZE = (1600, 900)
 SCREENSHOT_TIMEOUT_MS = 120_000
 #: Let the views repaint after the last frame before grabbing the window, milliseconds.
 SETTLE_MS = 300
+#: ``--start`` presses Start this long after the window is shown, milliseconds: the window's first
+#: paint (layout, every panel, the 3D view's first OpenGL frame: 40-60 ms under software OpenGL) is
+#: done by then, as it is before a user can click, so the pipeline thread's start-up (opening the
+#: source, building the ONNX Runtime sessions) does not compete with it for the CPU and the GIL.
+START_DELAY_MS = SETTLE_MS
 #: How long a thread may hold the GIL while another waits for it, seconds (Python's default: 5 ms).
 #: The pipeline thread runs Python code (Stage III's cost function) most of the time, and the GUI
 #: thread needs the GIL back after every Qt call it makes; at 5 ms each, a repaint of a few
@@ -87,14 +93,17 @@ def main(argv: list[str] | None = None) -> int:
         window.load_calibration(args.calibration)
     if args.source:
         window.select_source(args.source)
-    if args.start:
-        window.start()
     if probe is not None:
         window.frame_processed.connect(lambda result: probe.mark_steady())
+    finish_if_idle = lambda: None  # noqa: E731
     if args.screenshot is not None or probe is not None:
         finish = lambda: _finish(window, args.screenshot, probe)  # noqa: E731
-        _finish_after(window, args.frames, finish)
+        finish_if_idle = _finish_after(window, args.frames, finish)
         QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, finish)
+    if args.start:
+        QTimer.singleShot(START_DELAY_MS, lambda: (window.start(), finish_if_idle()))
+    else:
+        finish_if_idle()
     status = int(app.exec())
     # The 3D view's native OpenGL window must be destroyed while QApplication still exists.
     from PySide6.QtCore import QCoreApplication, QEvent
@@ -127,8 +136,12 @@ def _preload_inference_modules() -> None:
         pass
 
 
-def _finish_after(window: object, frames: int, finish: object) -> None:
-    """Call ``finish`` once ``frames`` frames were shown, or the run ended before that."""
+def _finish_after(window: object, frames: int, finish: object) -> Callable[[], None]:
+    """Call ``finish`` once ``frames`` frames were shown, or the run ended before that.
+
+    Returns a check to call once the run should be going: it finishes at once when none is (no
+    source, or Start refused), since then no frame and no end of run will ever come.
+    """
     from PySide6.QtCore import QTimer
 
     def on_frame(result: object) -> None:
@@ -139,10 +152,13 @@ def _finish_after(window: object, frames: int, finish: object) -> None:
     def on_finished() -> None:  # the source ended (or failed) before --frames frames
         QTimer.singleShot(SETTLE_MS, finish)
 
+    def finish_if_idle() -> None:
+        if window.worker is None:
+            on_finished()
+
     window.frame_processed.connect(on_frame)
     window.run_finished.connect(on_finished)
-    if window.worker is None:
-        on_finished()
+    return finish_if_idle
 
 
 def _finish(window: object, screenshot: Path | None, probe: object | None) -> None:
