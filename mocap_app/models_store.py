@@ -60,9 +60,20 @@ def models_dir() -> Path:
     return Path(override).expanduser() if override else Path(platformdirs.user_cache_dir("mocap")) / "models"
 
 
+def engine_dir(engine: str, root: Path | None = None) -> Path:
+    """An engine's folder inside ``root`` (default :func:`models_dir`): ``blazepose``, ``xnect``, ..."""
+    return (models_dir() if root is None else Path(root)) / engine
+
+
 def blazepose_dir(root: Path | None = None) -> Path:
     """The BlazePose folder inside ``root`` (default :func:`models_dir`)."""
-    return (models_dir() if root is None else Path(root)) / "blazepose"
+    return engine_dir("blazepose", root)
+
+
+def retrained_or_packaged(folder: Path, name: str, packaged: Path) -> Path:
+    """``folder/name`` when the user retrained that network into the model store, else the shipped one."""
+    retrained = folder / name
+    return retrained if retrained.is_file() else packaged
 
 
 def _sha256(path: Path) -> str:

@@ -31,7 +31,7 @@ from engines.postprocessing import RetinaAnchorConfig, retina_anchors
 from engines.preprocessing import letterbox_rect
 
 from ..errors import ModelContractError, WeightsMissingError
-from ..models_store import models_dir
+from ..models_store import engine_dir, retrained_or_packaged
 from ..multiposenet.decode import DecodeThresholds, decode_people, person_boxes
 from ..skeletons import COCO17
 from ..types import Frame, FrameObservations
@@ -48,14 +48,13 @@ NETWORK_HINT = ("MultiPoseNet has no image-network weights at {path}: train them
 
 def multiposenet_dir(root: Path | None = None) -> Path:
     """The MultiPoseNet folder of the model store (``multiposenet.onnx``, training checkpoints)."""
-    return (models_dir() if root is None else Path(root)) / "multiposenet"
+    return engine_dir("multiposenet", root)
 
 
 def model_paths(root: Path | None = None) -> dict[str, Path]:
     """Image network (model store) and PRN (model store if retrained there, else the packaged one)."""
     folder = multiposenet_dir(root)
-    prn = folder / "prn.onnx"
-    return {"network": folder / "multiposenet.onnx", "prn": prn if prn.is_file() else PACKAGED_PRN}
+    return {"network": folder / "multiposenet.onnx", "prn": retrained_or_packaged(folder, "prn.onnx", PACKAGED_PRN)}
 
 
 @dataclass(frozen=True)

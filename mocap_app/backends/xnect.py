@@ -27,7 +27,7 @@ import numpy as np
 from engines.engine import Engine, load_engine
 
 from ..errors import ModelContractError, WeightsMissingError
-from ..models_store import models_dir
+from ..models_store import engine_dir, retrained_or_packaged
 from ..skeletons import get_skeleton
 from ..skeletons.xnect import STAGE1_SET, STAGE2_SET
 from ..types import Frame, FrameObservations, Observation
@@ -45,14 +45,13 @@ STAGE1_HINT = ("no Stage I weights: train with 'mocap train xnect-stage1 ...' or
 
 def xnect_dir(root: Path | None = None) -> Path:
     """The XNect folder of the model store (``stage1.onnx``, checkpoints, imported backbones)."""
-    return (models_dir() if root is None else Path(root)) / "xnect"
+    return engine_dir("xnect", root)
 
 
 def stage_paths(root: Path | None = None) -> dict[str, Path]:
     """Stage I (model store) and Stage II (model store if retrained there, else the packaged one)."""
     folder = xnect_dir(root)
-    stage2 = folder / "stage2.onnx"
-    return {"stage1": folder / "stage1.onnx", "stage2": stage2 if stage2.is_file() else PACKAGED_STAGE2}
+    return {"stage1": folder / "stage1.onnx", "stage2": retrained_or_packaged(folder, "stage2.onnx", PACKAGED_STAGE2)}
 
 
 @dataclass(frozen=True)
