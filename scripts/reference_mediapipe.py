@@ -3,10 +3,10 @@
 MediaPipe pins numpy<2 and must never be a dependency of the project, so it runs in a separate
 virtualenv as a worker process started by this script::
 
-    python3 -m venv /tmp/mpvenv
-    /tmp/mpvenv/bin/pip install mediapipe==0.10.21 'numpy<2' opencv-python-headless
+    python3 -m venv ~/.venvs/mediapipe
+    ~/.venvs/mediapipe/bin/pip install mediapipe==0.10.21 'numpy<2' opencv-python-headless
     .venv/bin/python scripts/reference_mediapipe.py --video ../shared/data/video/vtest.avi \\
-        --mediapipe-python /tmp/mpvenv/bin/python
+        --mediapipe-python ~/.venvs/mediapipe/bin/python
 
 Both sides see the same 640x480 frames (``--crop X,Y,W,H`` of the video, resized). MediaPipe runs
 its legacy ``Pose`` solution (full model, landmark smoothing off, tracking on); we run our backend
