@@ -73,7 +73,10 @@ def test_being_where_someone_was_expected_does_not_override_a_different_shirt():
         tracker.update(FrameObservations(f, f / FPS, 640, 480, (_person(300, 300),)), image)
     other = np.full((480, 640, 3), 190, np.uint8)
     _draw(other, 303, 300, BLUE)  # someone in blue steps exactly where red was expected
-    newcomer = tracker.update(FrameObservations(5, 5 / FPS, 640, 480, (_person(303, 300),)), other)[0]
+    seen = [tracker.update(FrameObservations(f, f / FPS, 640, 480, (_person(303, 300),)), other)
+            for f in range(5, 5 + tracker.config.confirm_frames)]
+    assert all(not tracked for tracked in seen[:-1])  # a newcomer is tentative: nobody's id yet
+    newcomer = seen[-1][0]
     assert newcomer.performer_id != first and newcomer.is_new
 
 

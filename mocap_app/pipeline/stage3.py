@@ -168,7 +168,9 @@ class Stage3:
         start = time.perf_counter()
         tracked = self.tracker.update(frame, image)
         tracking_done = time.perf_counter()
-        people = list(frame.people)
+        # People without a performer (duplicates, tentative newcomers) show no id, not the backend's own.
+        people = [person if person.track_id is None else dataclasses.replace(person, track_id=None)
+                  for person in frame.people]
         for person in tracked:
             people[person.index] = person.observation
         self.tracked_observations = dataclasses.replace(frame, people=tuple(people))

@@ -23,6 +23,16 @@ lost performer it clearly looks like (``reid_appearance``, appearance first: aft
 the pose and position may have changed a lot), else becomes a new performer (if enough of it is
 seen). Lost performers are kept for ``keep_lost_s`` seconds.
 
+A new performer is tentative until matched in ``confirm_frames`` consecutive frames: it has no
+visible id, is not returned (so Stage III neither fits nor records it) and is dropped the first
+frame it is missed. A detector that briefly reports one person twice (a bent-over body seen as two
+overlapping people) therefore never becomes a second performer. In the assignment a tentative
+performer's cost is raised by ``tentative_margin``, so when costs are close the established
+performer keeps the detection and a short-lived duplicate cannot take over their identity. Only
+while nobody is tracked at all (the start of a take, or after everyone was forgotten) is a new
+performer confirmed at once: there is no one a duplicate could be taken for, and waiting would
+only drop the first frames of the take.
+
 A torso box that covers part of another person (two dancers overlapping, or a detection that
 merged both) holds both people's colours: such a look is neither compared nor learnt. Clean looks
 replace a performer's appearance every ``appearance_refresh_s`` seconds (30 s in XNect) and are
@@ -85,6 +95,11 @@ class TrackerConfig:
         duplicate_3d_m: ... provided their root-relative 3D poses (when both have one) are closer
             than this mean joint distance, metres: two people overlapping in the image (one behind
             the other) are not merged.
+        confirm_frames: consecutive matched frames after which a new performer is confirmed
+            (given its id and returned); 5 frames is 0.17 s at 30 fps, longer than a detector's
+            typical duplicate burst and short enough to lose little of a newcomer's motion.
+        tentative_margin: added to a tentative performer's cost in the assignment, so an
+            established performer wins a detection whose costs are close.
     """
 
     weight_appearance: float = 1.0
@@ -106,6 +121,8 @@ class TrackerConfig:
     near_gate: float = 0.3
     duplicate_gate: float = 0.15
     duplicate_3d_m: float = 0.15
+    confirm_frames: int = 5
+    tentative_margin: float = 0.1
 
 
 @dataclass
@@ -121,13 +138,15 @@ class _Track:
     size_px: float
     lost: bool = False
     hits: int = 1
+    tentative: bool = False       # not confirmed yet: internal (negative) key, not returned
 
 
 @dataclass(frozen=True)
 class TrackedPerson:
     """A detection with its persistent id; ``observation.track_id`` is set too.
 
-    ``index`` is the detection's position in ``FrameObservations.people``.
+    ``index`` is the detection's position in ``FrameObservations.people``; ``is_new`` is true on
+    the frame a performer is confirmed (the first frame it is returned).
     """
 
     performer_id: int
@@ -173,6 +192,7 @@ class IdentityTracker:
         self.config = config or TrackerConfig()
         self.tracks: dict[int, _Track] = {}
         self._next_id = 1
+        self._next_tentative = -1
 
     def _detection(self, person: Observation) -> _Detection:
         conf = np.asarray(person.confidence, dtype=np.float64)
@@ -233,9 +253,13 @@ class IdentityTracker:
         return cost if cost <= c.max_cost or distance <= c.near_gate else _INFEASIBLE
 
     def update(self, frame: FrameObservations, image: np.ndarray | None = None) -> list[TrackedPerson]:
-        """Match this frame's people to performers; returns one entry per accepted person."""
+        """Match this frame's people to performers; returns one entry per confirmed performer seen.
+
+        People left out (duplicates, too little seen, tentative performers) have no id yet.
+        """
         t = float(frame.time)
         self._forget(t)
+        trusted = not self.tracks  # nobody to be duplicated: new performers are confirmed at once
         detections = [self._detection(person) for person in frame.people]
         for detection, duplicate in zip(detections, self._duplicates(detections), strict=True):
             detection.duplicate = duplicate
@@ -247,26 +271,35 @@ class IdentityTracker:
         for i, detection in enumerate(detections):
             if not detection.duplicate and i not in assigned:
                 costs[i] = [self._cost(self.tracks[pid], detection, t) for pid in ids]
-        if costs.size:
-            rows, cols = linear_sum_assignment(costs)
+        if costs.size:  # established performers win close calls against tentative ones
+            handicap = np.array([self.config.tentative_margin if self.tracks[pid].tentative else 0.0 for pid in ids])
+            rows, cols = linear_sum_assignment(np.where(costs < _INFEASIBLE, costs + handicap, costs))
             assigned.update({int(r): ids[k] for r, k in zip(rows, cols, strict=True) if costs[r, k] < _INFEASIBLE})
         assigned.update(self._reidentify(detections, assigned))
         matched = set(assigned.values())
-        for pid in self.tracks:
-            if pid not in matched:
+        for pid in [pid for pid in self.tracks if pid not in matched]:
+            if self.tracks[pid].tentative:  # confirmation needs consecutive frames
+                logger.debug("tentative performer %d dropped at %.2f s", pid, t)
+                del self.tracks[pid]
+            else:
                 self.tracks[pid].lost = True
         result = []
         for i, detection in enumerate(detections):
             if detection.duplicate:
                 continue
             pid = assigned.get(i)
-            is_new = pid is None
-            if is_new:
+            if pid is None:
                 if not self._may_start(detection):
                     continue
-                pid = self._start(detection, t)
+                pid = self._start(detection, t, tentative=not trusted)
+                is_new = not self.tracks[pid].tentative
             else:
                 self._refresh(self.tracks[pid], detection, t)
+                is_new = False
+            if self.tracks[pid].tentative and self.tracks[pid].hits >= self.config.confirm_frames:
+                pid, is_new = self._confirm(pid, t), True
+            if self.tracks[pid].tentative:
+                continue
             person = detection.person
             result.append(TrackedPerson(pid, dataclasses.replace(person, track_id=pid), is_new, i))
         return result
@@ -331,13 +364,28 @@ class IdentityTracker:
                 break
         return result
 
-    def _start(self, detection: _Detection, t: float) -> int:
-        pid = self._next_id
-        self._next_id += 1
+    def _start(self, detection: _Detection, t: float, tentative: bool) -> int:
+        """Start a performer; a tentative one gets an internal negative key until confirmed."""
+        tentative = tentative and self.config.confirm_frames > 1
+        if tentative:
+            pid, self._next_tentative = self._next_tentative, self._next_tentative - 1
+        else:
+            pid, self._next_id = self._next_id, self._next_id + 1
         rig2d = detection.rig2d
         look = detection.look if detection.clean_for(pid) else None
-        self.tracks[pid] = _Track(pid, t, t, rig2d, np.zeros(2), detection.rig3d, look, t, _size(rig2d))
-        logger.info("performer %d appeared at %.2f s", pid, t)
+        self.tracks[pid] = _Track(pid, t, t, rig2d, np.zeros(2), detection.rig3d, look, t, _size(rig2d),
+                                  tentative=tentative)
+        if not tentative:
+            logger.info("performer %d appeared at %.2f s", pid, t)
+        return pid
+
+    def _confirm(self, key: int, t: float) -> int:
+        """Give a tentative performer its visible id (ids stay dense: no gaps for dropped duplicates)."""
+        track = self.tracks.pop(key)
+        pid, self._next_id = self._next_id, self._next_id + 1
+        track.performer_id, track.tentative = pid, False
+        self.tracks[pid] = track
+        logger.info("performer %d appeared at %.2f s (seen since %.2f s)", pid, t, track.first_seen)
         return pid
 
     def _refresh(self, track: _Track, detection: _Detection, t: float) -> None:
