@@ -36,6 +36,8 @@ from pathlib import Path
 
 import platformdirs
 
+from mocap_app.checksums import file_sha256
+
 logger = logging.getLogger(__name__)
 
 #: Environment variable that moves the engine cache (tests, shared installs).
@@ -55,15 +57,6 @@ def default_cache_dir() -> Path:
     """The engine cache folder: ``$MOCAP_ENGINES_DIR`` or the user cache dir's ``mocap/engines``."""
     override = os.environ.get(ENGINES_DIR_ENV)
     return Path(override).expanduser() if override else Path(platformdirs.user_cache_dir("mocap")) / "engines"
-
-
-def file_sha256(path: str | Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _slug(text: str) -> str:

@@ -11,7 +11,6 @@ files are in place and match.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import platformdirs
 
+from .checksums import file_sha256
 from .errors import MocapError, WeightsMissingError
 
 logger = logging.getLogger(__name__)
@@ -76,20 +76,12 @@ def retrained_or_packaged(folder: Path, name: str, packaged: Path) -> Path:
     return retrained if retrained.is_file() else packaged
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def is_complete(folder: Path) -> bool:
     """True when every network has its ONNX, sidecar and verified TFLite source in ``folder``."""
     for model in BLAZEPOSE_FILES:
         tflite_path = folder / "tflite" / Path(model.member).name
         if not ((folder / f"{model.name}.onnx").is_file() and (folder / f"{model.name}.toml").is_file()
-                and tflite_path.is_file() and _sha256(tflite_path) == model.sha256):
+                and tflite_path.is_file() and file_sha256(tflite_path) == model.sha256):
             return False
     return True
 
@@ -152,7 +144,7 @@ def extract_verified(wheel: Path, dest: Path) -> dict[str, Path]:
                         shutil.copyfileobj(source, sink)
                 except KeyError:
                     raise MocapError(f"{wheel} has no {model.member}; use the {WHEEL_REQUIREMENT} wheel.") from None
-                digest = _sha256(target)
+                digest = file_sha256(target)
                 if digest != model.sha256:
                     target.unlink()
                     raise MocapError(f"{model.member} in {wheel} has sha256 {digest}, expected {model.sha256}. "

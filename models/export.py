@@ -11,13 +11,14 @@ coordinate back-mapping run in numpy in :mod:`engines` and :mod:`mocap_app.backe
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from mocap_app.checksums import file_sha256
 
 from .blazepose import TfliteGraphModule
 from .tflite_import import read_tflite
@@ -102,14 +103,6 @@ def dump_toml(data: dict, prefix: str = "") -> str:
     return "\n".join(lines).strip("\n")
 
 
-def sha256_file(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def convert_tflite(tflite_path: str | Path, name: str, out_dir: str | Path) -> Path:
     """Rebuild one BlazePose network in torch, export it to ONNX and write its sidecar.
 
@@ -142,8 +135,8 @@ def convert_tflite(tflite_path: str | Path, name: str, out_dir: str | Path) -> P
 
     sidecar = {
         "format": SIDECAR_FORMAT, "name": name, "description": contract["description"],
-        "source": Path(tflite_path).name, "source_sha256": sha256_file(tflite_path),
-        "onnx_sha256": sha256_file(onnx_path),
+        "source": Path(tflite_path).name, "source_sha256": file_sha256(tflite_path),
+        "onnx_sha256": file_sha256(onnx_path),
         "input": {**contract["input"], "shape": list(input_shape), "dtype": "float32"},
         "outputs": [{**output, "shape": list(graph.tensors[index].shape), "dtype": "float32"}
                     for output, index in zip(contract["outputs"], graph.outputs, strict=True)],

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import torch
 
+from mocap_app.checksums import file_sha256
 from mocap_app.multiposenet import prn_io
 from mocap_app.skeletons import COCO17
 
-from .export import ONNX_OPSET, SIDECAR_FORMAT, dump_toml, sha256_file
+from .export import ONNX_OPSET, SIDECAR_FORMAT, dump_toml
 from .multiposenet import HEATMAP_CHANNELS, HEATMAP_STRIDE, IMAGE_MEAN, IMAGE_STD, MultiPoseNet
 from .prn import PoseResidualNetwork
 
@@ -41,7 +42,7 @@ def _export(module: torch.nn.Module, example: torch.Tensor, path: Path, input_na
 
 
 def _write_sidecar(path: Path, sidecar: dict) -> None:
-    sidecar = {"format": SIDECAR_FORMAT, **sidecar, "onnx_sha256": sha256_file(path)}
+    sidecar = {"format": SIDECAR_FORMAT, **sidecar, "onnx_sha256": file_sha256(path)}
     path.with_suffix(".toml").write_text(dump_toml(sidecar) + "\n", encoding="utf-8")
     logger.info("Exported %s", path)
 

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import torch
 
+from mocap_app.checksums import file_sha256
 from mocap_app.skeletons.xnect import PAF_LIMBS, STAGE1_SET, STAGE2_SET
 from mocap_app.xnect.features import INPUT_MODES, NOMINAL_SCALE_KEY
 
-from .export import ONNX_OPSET, SIDECAR_FORMAT, dump_toml, sha256_file
+from .export import ONNX_OPSET, SIDECAR_FORMAT, dump_toml
 from .xnect import IMAGE_MEAN, IMAGE_STD, OUTPUT_STRIDE, StageI, StageII
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def export_stage1(net: StageI, path: str | Path, size: tuple[int, int] = STAGE1_
         "format": SIDECAR_FORMAT, "name": "xnect_stage1", "variant": net.variant,
         "description": "XNect Stage I: SelecSLS core, 2D branch (heatmaps + PAFs) and 3D branch (channel-sparse "
                        "parent-relative encodings), stride 8",
-        "onnx_sha256": sha256_file(path),
+        "onnx_sha256": file_sha256(path),
         "input": {"name": "image", "layout": "NCHW", "channel_order": "RGB", "range": [0.0, 1.0],
                   "mean": list(IMAGE_MEAN), "std": list(IMAGE_STD), "resize": "letterbox", "border": "zero",
                   "size": [width, height], "shape": [1, 3, -1, -1], "dtype": "float32"},
@@ -112,7 +113,7 @@ def export_stage2(net: StageII, path: str | Path, metadata: dict | None = None, 
                   "confidence, 3J encoding; zeros when undetected (mocap_app.xnect.features)")
         scale = ""
     sidecar = {
-        "format": SIDECAR_FORMAT, "name": name, "description": what, "onnx_sha256": sha256_file(path),
+        "format": SIDECAR_FORMAT, "name": name, "description": what, "onnx_sha256": file_sha256(path),
         "input": {"name": "features", "layout": layout, "shape": [-1, net.input_size], "dtype": "float32"},
         "outputs": [{"name": "joints3d", "layout": f"(P, {3 * net.output_joints}) {STAGE2_SET.name} joints minus "
                                                    f"the pelvis, metres{scale}, camera axes (x right, y down, "
