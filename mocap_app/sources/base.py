@@ -92,6 +92,10 @@ class FrameSource(ABC):
         self.state = SourceState.CLOSED
         self.bad_frames = 0
         self._cancel = threading.Event()
+        # Filled in by ``open()`` of each kind of source; read through the properties below.
+        self._fps = 0.0
+        self._frame_count: int | None = None
+        self._size = (0, 0)
 
     # --- what each kind of source provides ---------------------------------------------------
     @abstractmethod
@@ -107,19 +111,19 @@ class FrameSource(ABC):
         """Release the device or file; safe to call more than once."""
 
     @property
-    @abstractmethod
     def fps(self) -> float:
         """Nominal frame rate, Hz (what the file or driver states, not what is measured)."""
+        return self._fps
 
     @property
-    @abstractmethod
     def frame_count(self) -> int | None:
         """Number of frames for files and folders as far as known; ``None`` for live devices."""
+        return self._frame_count
 
     @property
-    @abstractmethod
     def size(self) -> tuple[int, int]:
         """Image size ``(width, height)`` in pixels; ``(0, 0)`` before ``open()``."""
+        return self._size
 
     # --- shared behaviour ----------------------------------------------------------------------
     @property

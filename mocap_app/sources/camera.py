@@ -133,20 +133,6 @@ class CameraSource(FrameSource):
         self._pending: Frame | None = None
         self._start = 0.0
         self._index = 0
-        self._fps = 0.0
-        self._size = (0, 0)
-
-    @property
-    def fps(self) -> float:
-        return self._fps
-
-    @property
-    def frame_count(self) -> int | None:
-        return None
-
-    @property
-    def size(self) -> tuple[int, int]:
-        return self._size
 
     def open(self) -> None:
         self.close()

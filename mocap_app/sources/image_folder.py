@@ -54,19 +54,10 @@ class ImageFolderSource(FrameSource):
         self._files: list[Path] = []
         self._position = 0
         self._pending: Frame | None = None
-        self._size = (0, 0)
-
-    @property
-    def fps(self) -> float:
-        return self._fps
 
     @property
     def frame_count(self) -> int | None:
         return len(self._files) or None
-
-    @property
-    def size(self) -> tuple[int, int]:
-        return self._size
 
     def open(self) -> None:
         if not self.folder.is_dir():

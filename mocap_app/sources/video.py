@@ -45,21 +45,6 @@ class VideoSource(FrameSource):
         self._pending: np.ndarray | None = None
         self._index = 0
         self._last_time = -1.0
-        self._fps = 0.0
-        self._count: int | None = None
-        self._size = (0, 0)
-
-    @property
-    def fps(self) -> float:
-        return self._fps
-
-    @property
-    def frame_count(self) -> int | None:
-        return self._count
-
-    @property
-    def size(self) -> tuple[int, int]:
-        return self._size
 
     def open(self) -> None:
         self.close()
@@ -79,7 +64,7 @@ class VideoSource(FrameSource):
         self._capture = capture
         self._fps = plausible_fps(capture.get(cv2.CAP_PROP_FPS), what=str(self.path))
         stated = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-        self._count = stated if stated > 0 else None
+        self._frame_count = stated if stated > 0 else None
         self._size = (int(image.shape[1]), int(image.shape[0]))
         self._pending = image
         self._index = 0
@@ -87,8 +72,9 @@ class VideoSource(FrameSource):
         self.bad_frames = 0
         self._cancel.clear()
         self.state = SourceState.RUNNING
+        count = self._frame_count if self._frame_count is not None else "unknown"
         logger.info("opened video %s: %dx%d, %.2f fps, %s frames, backend %s", self.path, *self._size,
-                    self._fps, self._count if self._count is not None else "unknown", capture.getBackendName())
+                    self._fps, count, capture.getBackendName())
 
     def read(self) -> Frame | None:
         if self._capture is None or self.state is not SourceState.RUNNING:
@@ -122,10 +108,10 @@ class VideoSource(FrameSource):
     def _end(self) -> None:
         """End of stream: clean if the header's frame count was reached, otherwise report it."""
         self.state = SourceState.ENDED
-        if self._count is not None and self._index < self._count - EARLY_END_TOLERANCE:
+        if self._frame_count is not None and self._index < self._frame_count - EARLY_END_TOLERANCE:
             self.bad_frames += 1
             logger.warning("%s: frame %d of %d does not decode (corrupt or truncated file); the rest is "
-                           "skipped. If the file plays in other players, %s.", self.path, self._index, self._count,
-                           convert_hint(self.path))
+                           "skipped. If the file plays in other players, %s.", self.path, self._index,
+                           self._frame_count, convert_hint(self.path))
         else:
             logger.info("%s: end of video after %d frames", self.path, self._index)
