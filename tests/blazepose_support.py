@@ -56,3 +56,13 @@ def people_clip(shared_data: Path, count: int) -> list[np.ndarray]:
     x, y, w, h = PEOPLE_REGION
     frames = read_frames(shared_data, tuple(range(count)))
     return [cv2.resize(frame[y:y + h, x:x + w], (640, 480), interpolation=cv2.INTER_LINEAR) for frame in frames]
+
+
+def write_people_video(shared_data: Path, path: Path, frames: int, fps: float = 10.0) -> Path:
+    """An MJPG clip of ``frames`` frames of :func:`people_clip` (640x480) at ``fps``."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (640, 480))
+    for image in people_clip(shared_data, frames):
+        writer.write(image)
+    writer.release()
+    return path
+

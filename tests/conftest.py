@@ -64,3 +64,13 @@ def _delete_qt_windows():
         widget.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     app.processEvents()
+
+
+@pytest.fixture
+def store_env(monkeypatch):
+    """Point the application's model store at the session's BlazePose models (fetched once if needed)."""
+    from blazepose_support import models_root
+
+    from mocap_app.models_store import MODELS_DIR_ENV
+
+    monkeypatch.setenv(MODELS_DIR_ENV, str(models_root()))

@@ -4,26 +4,16 @@ from __future__ import annotations
 
 import cv2
 import pytest
-from blazepose_support import models_root, people_clip
+from blazepose_support import write_people_video
 
 from mocap_app.cli import main
 from mocap_app.models_store import MODELS_DIR_ENV
 from mocap_app.observations_io import read_observations
 
 
-@pytest.fixture
-def store_env(monkeypatch):
-    monkeypatch.setenv(MODELS_DIR_ENV, str(models_root()))
-
-
 @pytest.fixture(scope="module")
 def people_video(shared_data, tmp_path_factory):
-    path = tmp_path_factory.mktemp("video") / "people.avi"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (640, 480))
-    for image in people_clip(shared_data, 8):
-        writer.write(image)
-    writer.release()
-    return path
+    return write_people_video(shared_data, tmp_path_factory.mktemp("video") / "people.avi", 8)
 
 
 def test_run_writes_observations_and_overlay(store_env, people_video, tmp_path, capsys):

@@ -4,7 +4,6 @@ clear line when the models were never fetched."""
 from __future__ import annotations
 
 import cv2
-from blazepose_support import models_root
 
 from mocap_app.bvh import read_bvh
 from mocap_app.cli import main
@@ -13,8 +12,7 @@ from mocap_app.skeletons import RIG
 from mocap_app.synth.groundtruth import read_clip_truth
 
 
-def test_demo_writes_bvh_overlay_truth_and_prints_accuracy(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv(MODELS_DIR_ENV, str(models_root()))
+def test_demo_writes_bvh_overlay_truth_and_prints_accuracy(tmp_path, store_env, capsys):
     out = tmp_path / "demo"
     args = ["demo", "--out", str(out), "--seconds", "1.5", "--width", "320", "--height", "240", "--distance", "3"]
     assert main(args) == 0

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
-from blazepose_support import models_root, people_clip
+from blazepose_support import write_people_video
 
 from mocap_app.bvh import forward_kinematics, read_bvh
 from mocap_app.cli import main
-from mocap_app.models_store import MODELS_DIR_ENV
 from mocap_app.pipeline.runner import Pipeline
 from mocap_app.skeletons import RIG
 
 
-@pytest.fixture
-def store_env(monkeypatch):
-    monkeypatch.setenv(MODELS_DIR_ENV, str(models_root()))
-
-
 @pytest.fixture(scope="module")
 def walker_video(shared_data, tmp_path_factory):
-    path = tmp_path_factory.mktemp("video") / "walker.avi"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (640, 480))
-    for image in people_clip(shared_data, 12):
-        writer.write(image)
-    writer.release()
-    return path
+    return write_people_video(shared_data, tmp_path_factory.mktemp("video") / "walker.avi", 12)
 
 
 def _exported_takes(folder):

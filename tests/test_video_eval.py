@@ -17,7 +17,6 @@ from mocap_app.backends.blazepose import BlazePoseBackend, BlazePoseConfig
 from mocap_app.cli import main
 from mocap_app.evaluation.metrics import id_switches, pck, procrustes_align
 from mocap_app.evaluation.video_eval import evaluate_video
-from mocap_app.models_store import MODELS_DIR_ENV
 from mocap_app.synth.appearance import preset_look
 from mocap_app.synth.clip import CameraSpec, place_camera, render_clip
 from mocap_app.synth.motion import arrange
@@ -69,8 +68,7 @@ def test_uncalibrated_run_has_no_root_error(clip, backend):
     assert math.isfinite(report.mpjpe_mm) and report.detection_rate >= 0.95
 
 
-def test_cli_prints_json_and_refuses_bad_input(clip, tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv(MODELS_DIR_ENV, str(models_root()))
+def test_cli_prints_json_and_refuses_bad_input(clip, tmp_path, store_env, capsys):
     assert main(["eval", "video", str(clip), "--max-frames", "10", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["frames"] == 10 and report["engine"] == "blazepose" and report["detection_rate"] >= 0.9

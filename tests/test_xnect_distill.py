@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import cv2
 import onnx
-from blazepose_support import models_root, people_clip
+from blazepose_support import write_people_video
 
 from mocap_app.cli import main
-from mocap_app.models_store import MODELS_DIR_ENV
 
 
-def test_distillation_labels_a_video_trains_and_exports(shared_data, tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv(MODELS_DIR_ENV, str(models_root()))
+def test_distillation_labels_a_video_trains_and_exports(shared_data, tmp_path, store_env, capsys):
     videos = tmp_path / "videos"
     videos.mkdir()
-    writer = cv2.VideoWriter(str(videos / "walk.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (640, 480))
-    for image in people_clip(shared_data, 12):
-        writer.write(image)
-    writer.release()
+    write_people_video(shared_data, videos / "walk.avi", 12)
     out = tmp_path / "stage1.onnx"
     assert main(["train", "xnect-stage1", "--distill", str(videos), "--distill-every", "2", "--variant", "xnect_tiny",
                  "--size", "192", "128", "--export-size", "192", "128", "--steps", "4", "--batch", "2",

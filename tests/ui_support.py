@@ -8,9 +8,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import cv2
 import numpy as np
-from blazepose_support import models_root, people_clip
+from blazepose_support import models_root
+from blazepose_support import write_people_video as people_video
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
@@ -80,11 +80,7 @@ def require_models() -> Path:
 
 def write_people_video(shared_data: Path, path: Path, frames: int = CLIP_FRAMES) -> Path:
     """An MJPG clip of ``frames`` frames of people walking (640x480, CLIP_FPS)."""
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), CLIP_FPS, (640, 480))
-    for frame in people_clip(shared_data, frames):
-        writer.write(frame)
-    writer.release()
-    return path
+    return people_video(shared_data, path, frames, CLIP_FPS)
 
 
 def run_to_end(qtbot, window: MainWindow, source: Path) -> None:
