@@ -88,8 +88,11 @@ def estimate_floor_from_feet(foot_points_cam: np.ndarray, prior_tilt_deg: float 
         kept = contacts[heights <= np.percentile(heights, CONTACT_PERCENTILE)]
         normal = _fit_normal(kept, normal, up)
     heights = contacts @ normal
-    floor_level = float(np.median(heights[heights <= np.percentile(heights, CONTACT_PERCENTILE)]))
+    lowest = heights <= np.percentile(heights, CONTACT_PERCENTILE)
+    floor_level = float(np.median(heights[lowest]))
     on_floor = contacts[np.abs(heights - floor_level) <= INLIER_DISTANCE_M]
+    if not len(on_floor):  # few, scattered contacts (a short take): the low ones are the floor
+        on_floor = contacts[lowest]
     origin = on_floor.mean(axis=0)
     origin = origin - (origin @ normal - floor_level) * normal - contact_offset_m * normal
     if origin @ normal >= 0:

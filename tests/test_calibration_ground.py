@@ -100,3 +100,14 @@ def test_assumed_calibration_says_what_it_is():
     assert "assumed 54 deg vertical field of view" in calib.summary() and "floor not calibrated" in calib.summary()
     feet_ground = GroundPlane(np.diag([1.0, -1.0, -1.0]), np.array([0.0, 1.2, 0.0]), float("nan"), "feet")
     assert "estimated from the feet" in calib.with_ground(feet_ground).summary()
+
+
+def test_floor_from_feet_of_a_short_take_with_scattered_contacts_is_finite():
+    # Ten frames whose lowest feet sit at two heights 20 cm apart: no contact lies near the median
+    # of the low ones, which once left the floor's origin as the mean of nothing (NaN).
+    heights = np.array([0.0, 0.0, 0.0, 0.2, 0.2, 0.2, 0.4, 0.4, 0.4, 0.4])
+    x = np.linspace(-0.5, 0.5, 10)
+    feet_cam = np.stack([x, 1.5 - heights, 3.0 + 0.1 * np.cos(7 * x)], axis=1)[:, None, :]
+    ground = estimate_floor_from_feet(feet_cam)
+    assert np.isfinite(ground.camera_centre_world).all()
+    assert 1.2 < ground.camera_height_m < 1.6

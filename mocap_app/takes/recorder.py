@@ -224,6 +224,9 @@ def place_on_estimated_floor(motions: dict[int, tuple[float, np.ndarray, np.ndar
     except MocapError as exc:
         logger.warning("no floor estimated from the feet (%s); the take keeps the camera's upright frame", exc)
         return motions
+    if not np.isfinite(ground.camera_centre_world).all():  # never write NaN into a take
+        logger.warning("the feet gave no usable floor; the take keeps the camera's upright frame")
+        return motions
     # old world (camera turned upright) -> camera -> the estimated floor's world
     turn = ground.rotation_wc @ world_to_opencv(np.eye(3)).T
     moved = {}
