@@ -52,3 +52,17 @@ def test_metric_scale_recovered_from_projection_and_floor():
     assert abs(scale - 1.25) < 0.02
     no_floor = FitCamera.from_parts(CAMERA.K)
     assert measure_metric_scale(pixels, np.ones(RIG.num_joints), relative, no_floor, 1.73) is None
+
+
+def test_segment_lengths_measured_once_size_the_body_like_measured_twice():
+    """Stage III measures the segment lengths once per re-size and hands them to both steps."""
+    from mocap_app.fitting.bones import segment_lengths, skeleton_scale_ratio
+
+    samples = 1.3 * _cmu_like_samples(np.random.default_rng(4), count=12)  # in other units than the rig
+    samples[3, RIG.index("LeftHand")] = np.nan  # a dropped joint
+    lengths = segment_lengths(samples)
+    offsets = estimate_offsets(samples, 1.75)
+    np.testing.assert_array_equal(estimate_offsets(samples, 1.75, lengths), offsets)
+    ratio = skeleton_scale_ratio(samples, offsets)
+    assert skeleton_scale_ratio(samples, offsets, lengths) == ratio
+    assert abs(ratio * 1.3 - 1.0) < 0.15  # brings the 1.3x samples back near the rig's size

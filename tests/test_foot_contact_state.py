@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from mocap_app.fitting.contact import ContactConfig, FootContacts
 
@@ -63,3 +64,30 @@ def test_shift_moves_the_anchors_with_the_body():
     np.testing.assert_allclose(contacts.anchors - anchors, [[0.0, 0.0, 0.001]] * 2)
     _run(contacts, 5, 20, rng)
     assert contacts.planted.all()  # the shifted history is no motion
+
+
+def test_creep_closes_a_large_depth_gap_within_a_second_but_barely_follows_jitter():
+    """A planted body whose depth evidence disagrees by 40 cm gets there within about a second;
+    evidence that only jitters by a few centimetres moves the planted feet at ``creep_mps``."""
+    config = ContactConfig()
+    contacts = FootContacts(2, config)
+    dt, gap, moved = 1.0 / FPS, np.array([0.0, 0.0, 0.4]), []
+    for _ in range(round(FPS)):  # one second of frames, the evidence fixed 40 cm away
+        step = contacts.creep(gap, dt)
+        assert np.allclose(np.cross(step, gap), 0.0) and step @ gap >= 0.0  # along the gap, never away
+        assert np.linalg.norm(step) <= np.linalg.norm(gap) + 1e-12  # never beyond the evidence
+        gap, moved = gap - step, moved + [float(np.linalg.norm(step))]
+    assert np.linalg.norm(gap) < 0.15 and max(moved) > 0.02
+    jitter = contacts.creep(np.array([0.03, 0.0, -0.04]), dt)  # 5 cm: within ``creep_free_m``
+    assert np.linalg.norm(jitter) == pytest.approx(config.creep_mps * dt)
+
+
+def test_creep_at_a_fixed_speed_alone_leaves_the_gap_open():
+    contacts = FootContacts(2, ContactConfig(creep_rate=0.0))
+    step = contacts.creep(np.array([0.0, 0.0, 0.4]), 1.0 / FPS)
+    assert np.linalg.norm(step) == pytest.approx(ContactConfig().creep_mps / FPS)
+
+
+def test_negative_creep_is_rejected():
+    with pytest.raises(ValueError):
+        ContactConfig(creep_rate=-1.0)

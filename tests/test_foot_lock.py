@@ -55,7 +55,9 @@ def test_take_without_contacts_is_unchanged():
     roots, quats = _planted_take(0.0)
     roots[:, 1] += 0.5 * np.sin(np.linspace(0, 6 * np.pi, FRAMES))  # jumping the whole time: feet rarely low
     roots[:, 0] += np.linspace(0, 20.0, FRAMES)  # and moving fast sideways
-    result = lock_feet(roots, quats, None, FPS)
+    # (A body moving with its feet together is a glide, which the glide pass locks by height alone:
+    # it is off here, this take is about the low-and-slow test.)
+    result = lock_feet(roots, quats, None, FPS, FootLockConfig(glide_speed_mps=0.0))
     assert not result.contacts.any()
     assert np.array_equal(result.local_rotations, quats) and np.array_equal(result.root_positions, roots)
 
@@ -106,7 +108,10 @@ def test_rolling_floor_plants_a_foot_on_a_drifting_floor():
 
 
 def _landing_take() -> tuple[np.ndarray, np.ndarray]:
-    """Standing pose gliding sideways at 0.9 m/s for 40 frames, then standing still: the feet land at frame 40."""
+    """Standing pose gliding sideways at 0.9 m/s for 40 frames, then standing still: the feet land at frame 40.
+
+    (The glide stands in for a swing, so the tests using it switch the glide pass off.)
+    """
     roots, quats = _planted_take(0.0)
     roots[:, 0] += 0.03 * np.minimum(np.arange(FRAMES), 40)
     return roots, quats
@@ -115,8 +120,8 @@ def _landing_take() -> tuple[np.ndarray, np.ndarray]:
 def test_contacts_start_early_and_the_foot_blends_onto_its_lock():
     roots, quats = _landing_take()
     ankle = RIG.index("LeftFoot")
-    plain = lock_feet(roots, quats, None, FPS, FootLockConfig(lead_s=0.0, blend_to_lock=False))
-    result = lock_feet(roots, quats, None, FPS)  # defaults: lead_s 0.1 s, blend_to_lock
+    plain = lock_feet(roots, quats, None, FPS, FootLockConfig(lead_s=0.0, blend_to_lock=False, glide_speed_mps=0.0))
+    result = lock_feet(roots, quats, None, FPS, FootLockConfig(glide_speed_mps=0.0))  # lead_s 0.1 s, blend_to_lock
     start = int(np.argmax(plain.contacts[:, 0]))
     assert int(np.argmax(result.contacts[:, 0])) == start - round(0.1 * FPS)
     before = rig_positions(roots, quats, None, FPS)
@@ -131,3 +136,50 @@ def test_contacts_start_early_and_the_foot_blends_onto_its_lock():
     # The foot reaches its lock 0.1 s early (the live fit lands late), so the last swing frames speed
     # up, but boundedly: no more than 3.5x the 3 cm/frame swing step, and no step once planted.
     assert np.isfinite(after).all() and step.max() < 3.5 * 0.03 and step[first:].max() < 1e-3
+
+
+def _gliding_take() -> tuple[np.ndarray, np.ndarray]:
+    """A performer standing still whose live fit glides 60 cm along z in half a second (a depth estimate
+    settling while the body is sized): both feet low, moving with the root, at 1.2 m/s."""
+    roots, quats = _planted_take(0.0)
+    glide = np.clip((np.arange(FRAMES) - 20) / 15.0, 0.0, 1.0) * 0.6
+    roots[:, 2] += glide
+    return roots, quats
+
+
+def test_whole_body_glide_on_low_feet_is_taken_out_of_the_path():
+    from mocap_app.fitting.foot_lock import gliding
+
+    roots, quats = _gliding_take()
+    before = rig_positions(roots, quats, None, FPS)
+    ankles = RIG.indices(["LeftFoot", "RightFoot"])
+    assert gliding(before, tuple(ankles), FPS, FootLockConfig()).all()  # the feet keep their distance
+    steps = {}
+    for glide in (0.0, FootLockConfig().glide_speed_mps):
+        result = lock_feet(roots, quats, None, FPS, FootLockConfig(glide_speed_mps=glide))
+        after = rig_positions(result.root_positions, result.local_rotations, None, FPS)
+        steps[glide] = np.linalg.norm(np.diff(after[:, ankles][..., [0, 2]], axis=0), axis=-1)
+        if glide:  # the glide went into the root's path: the root-relative pose is the fitted one
+            np.testing.assert_allclose(after - after[:, :1], before - before[:, :1], atol=1e-6)
+    assert steps[0.0].max() > 0.03  # without: the feet slide with the glide (too fast to count as planted)
+    assert steps[FootLockConfig().glide_speed_mps].max() < 0.002
+
+
+def test_walking_is_no_glide():
+    """Feet that pass each other (a step) are motion: no frame of a walk counts as a glide."""
+    from mocap_app.fitting.foot_lock import gliding
+
+    t = np.arange(FRAMES) / FPS
+    stride = 0.35 * np.sin(2 * np.pi * t)  # each foot swings 35 cm ahead of and behind the hips
+    positions = np.zeros((FRAMES, RIG.num_joints, 3))
+    positions[:, 0, 2] = 1.2 * t
+    left, right = RIG.indices(["LeftFoot", "RightFoot"])
+    positions[:, left, 2] = positions[:, 0, 2] + stride
+    positions[:, right, 2] = positions[:, 0, 2] - stride
+    moving = np.abs(np.cos(2 * np.pi * t)) > 0.2  # (not where both turn round)
+    assert not gliding(positions, (left, right), FPS, FootLockConfig())[moving].any()
+
+
+def test_negative_glide_speed_is_rejected():
+    with pytest.raises(ValueError):
+        FootLockConfig(glide_speed_mps=-0.1)

@@ -21,8 +21,10 @@ from ..skeletons import RIG, RIG_REST_HEIGHT_M
 
 #: Smallest/largest factor a measured segment may scale its rest offsets by (rejects garbage).
 SEGMENT_SCALE_RANGE = (0.6, 1.6)
-#: Fewest valid samples before a segment is measured.
-MIN_SAMPLES = 3
+#: Fewest valid samples before a segment is measured. One: a performer is sized from their first
+#: frame on. One frame gives a noisy length, but leaving segments at the rig's proportions until
+#: three have come in made the size jump by up to 8% between the first re-sizes.
+MIN_SAMPLES = 1
 
 #  from joint      to joint        rest offsets scaled (x-only for widths)
 _SEGMENTS: tuple[tuple[str, str, tuple[str, ...], bool], ...] = (
@@ -67,6 +69,22 @@ def segment_lengths(samples: np.ndarray) -> dict[int, float]:
     return result
 
 
+def _scaled_chains() -> tuple[list[list[np.ndarray]], list[float]]:
+    """Per segment row: the joint index arrays whose rest offsets it scales (a left chain and its
+    mirror), and the rig's own length of the segment (x extent for widths), metres."""
+    chains, rest_lengths = [], []
+    for a, _, scaled, is_width in _SEGMENTS:
+        names = [scaled] if is_width or not a.startswith("Left") else [scaled, tuple(map(_mirror_name, scaled))]
+        chains.append([np.array(RIG.indices(list(chain))) for chain in names])
+        idx = chains[-1][0]
+        rest = abs(RIG.rest_offsets[idx, 0]).sum() if is_width else np.linalg.norm(RIG.rest_offsets[idx].sum(axis=0))
+        rest_lengths.append(max(float(rest), 1e-6))
+    return chains, rest_lengths
+
+
+_SCALED_CHAINS, _REST_LENGTHS = _scaled_chains()
+
+
 def rig_height(offsets: np.ndarray) -> float:
     """Standing height of a rig with these rest offsets: floor (lowest toe/foot) to head top, metres."""
     positions = np.zeros((RIG.num_joints, 3))
@@ -77,33 +95,31 @@ def rig_height(offsets: np.ndarray) -> float:
     return float(head_top - positions[:, 1].min())
 
 
-def estimate_offsets(samples: np.ndarray | None, height_m: float) -> np.ndarray:
+def estimate_offsets(samples: np.ndarray | None, height_m: float,
+                     lengths: dict[int, float] | None = None) -> np.ndarray:
     """Rest offsets of a performer: measured proportions, scaled to ``height_m``.
 
     Args:
         samples: (N, J, 3) rig-joint positions (any consistent units; only ratios are used), or
             ``None`` for the rig's own proportions.
         height_m: the performer's standing height, metres.
+        lengths: ``segment_lengths(samples)`` when the caller has it already (saves measuring twice).
 
     Returns:
         (J, 3) rest offsets, metres; row 0 (the root) is the rig's.
     """
     offsets = RIG.rest_offsets.copy()
-    measured = {} if samples is None or not len(samples) else segment_lengths(np.asarray(samples, dtype=np.float64))
-    factors = {}
-    for row, length in measured.items():
-        a, _, scaled, is_width = _SEGMENTS[row]
-        idx = RIG.indices(list(scaled))
-        rest = abs(RIG.rest_offsets[idx, 0]).sum() if is_width else np.linalg.norm(RIG.rest_offsets[idx].sum(axis=0))
-        factors[row] = length / max(rest, 1e-6)
+    if samples is None or not len(samples):
+        measured = {}
+    else:
+        measured = segment_lengths(np.asarray(samples, dtype=np.float64)) if lengths is None else lengths
+    factors = {row: length / _REST_LENGTHS[row] for row, length in measured.items()}
     # Only proportions are kept (the 3D may be in other units); the height sets the size below.
     overall = float(np.median(list(factors.values()))) if factors else 1.0
     for row, factor in factors.items():
-        a, _, scaled, is_width = _SEGMENTS[row]
-        factor = float(np.clip(factor / overall, *SEGMENT_SCALE_RANGE))
-        chains = [scaled] if is_width or not a.startswith("Left") else [scaled, tuple(map(_mirror_name, scaled))]
-        for chain in chains:
-            idx = RIG.indices(list(chain))
+        is_width = _SEGMENTS[row][3]
+        factor = min(max(factor / overall, SEGMENT_SCALE_RANGE[0]), SEGMENT_SCALE_RANGE[1])
+        for idx in _SCALED_CHAINS[row]:
             if is_width:
                 offsets[idx, 0] = RIG.rest_offsets[idx, 0] * factor
             else:
@@ -170,19 +186,20 @@ def _apply_girdles(offsets: np.ndarray, samples: np.ndarray, unit: float) -> Non
             offsets[RIG.index(side + "Arm")] = (sign * (half_width - inner), 0.0, 0.0)
 
 
-def skeleton_scale_ratio(samples: np.ndarray, offsets: np.ndarray) -> float:
+def skeleton_scale_ratio(samples: np.ndarray, offsets: np.ndarray, lengths: dict[int, float] | None = None) -> float:
     """Factor that brings observed 3D (N, J, 3) to the size of a rig with ``offsets``.
 
     The ratio of the summed median lengths of the measurable segments on the rig and in the
     samples; 1 when nothing can be measured. Used to retarget Stage II's 3D to the fixed skeleton.
+    ``lengths``: ``segment_lengths(samples)`` when the caller has it already.
     """
-    observed = segment_lengths(np.asarray(samples, dtype=np.float64))
+    observed = segment_lengths(np.asarray(samples, dtype=np.float64)) if lengths is None else lengths
     if not observed:
         return 1.0
     rest = np.zeros((RIG.num_joints, 3))
     for index, parent in enumerate(RIG.parents):
         if parent >= 0:
             rest[index] = rest[parent] + offsets[index]
-    own = segment_lengths(np.repeat(rest[None], MIN_SAMPLES, axis=0))
+    own = segment_lengths(np.repeat(rest[None], max(MIN_SAMPLES, 1), axis=0))
     total = sum(observed[row] for row in observed if row in own)
     return float(sum(own[row] for row in observed if row in own) / total) if total > 0 else 1.0

@@ -40,8 +40,15 @@ class ContactConfig:
         window: frames of observed foot positions the speed and the mean position are taken over.
         release_frames: consecutive frames of such evidence needed to lift a joint.
         min_frames: frames a new pin is held against distance evidence (height still lifts it).
-        creep_mps: fastest the depth filter may move a body that stands on planted feet (it moves
-            the anchors with it), metres per second.
+        creep_mps: the depth filter may always move a body that stands on planted feet (and their
+            anchors with it) this fast along the viewing ray, metres per second ...
+        creep_rate: ... and faster where the evidence disagrees more: up to this share per second
+            of the gap between the pinned body's depth and the filtered depth. A new pin is placed
+            where the fit has the foot, so a body whose depth has drifted (e.g. walking towards the
+            camera, each step lands a little short) keeps the drift over step after step; a gap
+            closed at a fixed slow speed grows to decimetres and is then undone by a jump.
+        creep_free_m: ... where the part of the gap beyond this counts (metres): the frame to frame
+            jitter of the depth evidence is not followed faster than ``creep_mps``.
     """
 
     height_m: float = 0.08
@@ -52,10 +59,14 @@ class ContactConfig:
     release_frames: int = 2
     min_frames: int = 3
     creep_mps: float = 0.01
+    creep_rate: float = 2.0
+    creep_free_m: float = 0.1
 
     def __post_init__(self) -> None:
-        if self.window < 2 or self.release_frames < 1 or self.min_frames < 0:
-            raise ValueError(f"ContactConfig needs window >= 2, release_frames >= 1, min_frames >= 0; got {self}.")
+        if self.window < 2 or self.release_frames < 1 or self.min_frames < 0 or \
+                min(self.creep_mps, self.creep_rate, self.creep_free_m) < 0:
+            raise ValueError("ContactConfig needs window >= 2, release_frames >= 1 and min_frames, creep_mps, "
+                             f"creep_rate, creep_free_m >= 0; got {self}.")
 
 
 class FootContacts:
@@ -86,6 +97,18 @@ class FootContacts:
         self._strikes[:] = 0
         self._times.clear()
         self._seen.clear()
+
+    def creep(self, gap: np.ndarray, dt: float) -> np.ndarray:
+        """(3,) the part of a wanted translation ``gap`` (3,) a body on planted feet may make in ``dt`` seconds.
+
+        At most ``creep_mps`` plus ``creep_rate`` times the gap beyond ``creep_free_m`` per second,
+        so a large disagreement with the depth evidence is closed within about ``1 / creep_rate``
+        seconds while the frame to frame jitter of the evidence moves planted feet by millimetres.
+        """
+        length = float(np.linalg.norm(gap))
+        config = self.config
+        allowed = (config.creep_mps + config.creep_rate * max(0.0, length - config.creep_free_m)) * dt
+        return gap * min(1.0, allowed / max(length, 1e-12))
 
     def shift(self, translation: np.ndarray) -> None:
         """Move every anchor and the observed history by ``translation`` (3,) (the body was moved)."""

@@ -43,6 +43,19 @@ class DepthSmoothing:
     reset_m: float = 0.75
 
 
+def _solve_3x3(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray | None:
+    """``matrix^-1 rhs`` for a (3, 3) system by cofactors (far cheaper than LAPACK at this size);
+    ``None`` when it is (nearly) singular."""
+    (a, b, c), (d, e, f), (g, h, i) = matrix.tolist()
+    cofactors = [e * i - f * h, c * h - b * i, b * f - c * e,
+                 f * g - d * i, a * i - c * g, c * d - a * f,
+                 d * h - e * g, b * g - a * h, a * e - b * d]
+    det = a * cofactors[0] + b * cofactors[3] + c * cofactors[6]
+    if abs(det) < 1e-12:
+        return None
+    return np.array(cofactors).reshape(3, 3) @ rhs / det
+
+
 def reprojecting_root(relative: np.ndarray, joints2d: np.ndarray, confidence: np.ndarray,
                       camera: FitCamera) -> np.ndarray | None:
     """(3,) root position that best reprojects a root-relative pose (J, 3) onto 2D joints (J, 2), or ``None``.
@@ -51,7 +64,7 @@ def reprojecting_root(relative: np.ndarray, joints2d: np.ndarray, confidence: np
     ``T`` (``a``: normalised image coordinate, ``r_k``: rows of the world-to-camera rotation);
     the least-squares solution is reweighted twice with a Cauchy loss against outliers.
     """
-    conf = np.nan_to_num(np.asarray(confidence, dtype=np.float64))
+    conf = np.asarray(confidence, dtype=np.float64)  # (a NaN confidence fails the comparison below)
     seen = np.isfinite(joints2d).all(axis=1) & (conf >= MIN_CONFIDENCE) & np.isfinite(relative).all(axis=1)
     if seen.sum() < MIN_JOINTS:
         return None
@@ -62,10 +75,11 @@ def reprojecting_root(relative: np.ndarray, joints2d: np.ndarray, confidence: np
     weight = np.repeat(conf[seen], 2)  # squared weights of the rows
     root = None
     for _ in range(REPROJECTION_REWEIGHTS + 1):
-        normal = (rows * weight[:, None]).T @ rows  # (3, 3) normal equations, cheaper than lstsq here
-        if abs(np.linalg.det(normal)) < 1e-12:
+        weighted = rows.T * weight  # (3, 2N)
+        solved = _solve_3x3(weighted @ rows, weighted @ rhs)  # normal equations, cheaper than lstsq here
+        if solved is None:
             break
-        root = np.linalg.solve(normal, (rows * weight[:, None]).T @ rhs)
+        root = solved
         depth = max(float(camera.to_camera(root)[2]), MIN_SMOOTHED_DEPTH_M)
         error = (rows @ root - rhs) / depth  # normalised image units
         scale = REPROJECTION_CAUCHY_PX / camera.K[0, 0]

@@ -13,7 +13,8 @@ filtered depth, measured from the fitted pose's own reprojection (:mod:`.depth`)
 Foot contact (beyond XNect): after each solve, :class:`~.contact.FootContacts` decides from a short
 window of observations which foot joints are planted; the next frames pin them to where the fit
 had them (:mod:`.contact`). While a foot is planted the depth filter may only creep the body (and
-its anchors) along the viewing ray, so planted feet neither skate nor hold a wrong depth forever.
+its anchors) along the viewing ray, faster the more the evidence disagrees, so planted feet
+neither skate nor hold a wrong depth forever.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from ..skeletons.kinematic import FOOT_JOINTS
 from .camera import FitCamera
 from .contact import ContactConfig, FootContacts
 from .depth import MIN_SMOOTHED_DEPTH_M, DepthSmoothing, reprojecting_root
-from .kinematics import NUM_PARAMS, ROOT_DOFS, RigKinematics, elementary_rotations
+from .kinematics import NUM_PARAMS, ROOT_DOFS, RigKinematics, elementary_rotations, quaternions_from_matrices
 from .residuals import FitWeights, FrameTargets, PoseCost
 
 logger = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ class RigObservation:
 
     def visible(self) -> int:
         """Number of confidently seen 2D joints."""
-        ok = np.isfinite(self.joints2d).all(axis=1) & (np.nan_to_num(self.confidence2d) >= VISIBLE_CONFIDENCE)
+        ok = np.isfinite(self.joints2d).all(axis=1) & (self.confidence2d >= VISIBLE_CONFIDENCE)  # NaN: not seen
         return int(ok.sum())
 
 
@@ -130,6 +131,7 @@ class PerformerFit:
         depth_velocity: its rate of change, metres per second.
         contacts: the foot contact state (created by the fitter on the first fit).
         standing: (offsets, (F,) standing heights of the foot joints) cache.
+        fitted_offsets: the ``offsets`` the last fit used (a different object means the body was re-sized).
     """
 
     offsets: np.ndarray
@@ -144,6 +146,7 @@ class PerformerFit:
     depth_velocity: float = 0.0
     contacts: FootContacts | None = None
     standing: tuple[np.ndarray, np.ndarray] | None = None
+    fitted_offsets: np.ndarray | None = None
 
     @property
     def in_contact(self) -> np.ndarray:
@@ -315,6 +318,9 @@ class SkeletonFitter:
         """
         if state.positions is not None and time - state.time > self.config.max_warm_gap_s:
             state.forget_motion()
+        if state.positions is not None and state.fitted_offsets is not None and \
+                state.offsets is not state.fitted_offsets:
+            self._resized(state)
         first, restarted, pose = state.positions is None, False, None
         if obs.visible() < MIN_VISIBLE_JOINTS:
             return None if first else self._result(state, fitted=False)
@@ -338,7 +344,7 @@ class SkeletonFitter:
             start[3:ROOT_DOFS] = 0.0
             solution, _ = self._solve(cost, start, self.config.max_iterations)
             if np.isfinite(solution).all():
-                pose = self.kin.forward(solution, anchor, state.offsets)
+                pose = cost.pose(solution)
                 if float(camera.to_camera(pose.positions[0])[2]) < MIN_ROOT_DEPTH_M:
                     logger.debug("fit went behind the camera; initialising afresh")
                     state.forget_motion()
@@ -363,13 +369,13 @@ class SkeletonFitter:
         if self.config.depth is not None:
             shift = self._depth_correction(state, pose.positions, obs, camera, dt)
             if state.in_contact.any():  # planted feet hold the body: it (and they) may only creep
-                shift *= min(1.0, self.config.contact.creep_mps * dt / max(float(np.linalg.norm(shift)), 1e-12))
+                shift = state.contacts.creep(shift, dt)
                 state.contacts.shift(shift)
             state.params[:3] += shift
             pose = dataclasses.replace(pose, positions=pose.positions + shift)
         if not first:
             state.velocity = np.zeros_like(pose.positions) if restarted else (pose.positions - state.positions) / dt
-        state.positions, state.time = pose.positions, time
+        state.positions, state.time, state.fitted_offsets = pose.positions, time, state.offsets
         state.root_depth = float(camera.to_camera(pose.positions[0])[2])
         if self.config.contact is not None:
             self._update_contacts(state, obs, camera, time)
@@ -401,6 +407,20 @@ class SkeletonFitter:
             state.depth_velocity += config.beta * innovation / dt
         return camera.R_wc @ (camera.to_camera(positions[0]) * (state.filtered_depth / current - 1.0))
 
+    def _resized(self, state: PerformerFit) -> None:
+        """Carry a performer's motion over to new rest offsets (the caller re-sized the body).
+
+        Nothing is moved: the root, the velocities, the depth filter and the planted feet stay as
+        they are, and only the joint positions the temporal terms compare against are recomputed
+        with the new bone lengths. A re-size changes the depth the body's size in pixels implies;
+        the depth filter takes the body there at its own pace, and only creeps while a foot is
+        planted (see :meth:`fit`). Moving the root at once (e.g. scaling it about the camera
+        centre) or restarting the filter instead makes the whole body, planted feet included,
+        jump by decimetres at the re-sizes of a performer's first seconds.
+        """
+        state.positions = self.kin.forward(state.params, state.anchor, state.offsets).positions
+        state.fitted_offsets = state.offsets
+
     # Contacts -------------------------------------------------------------------------------
     def _standing_heights(self, state: PerformerFit) -> np.ndarray:
         """(F,) heights of the foot joints over the floor in the rest pose, metres (cached per skeleton)."""
@@ -423,7 +443,7 @@ class SkeletonFitter:
         if obs.joints3d is not None:
             seen = np.where(np.isfinite(obs.joints3d[_FEET]), state.positions[0] + obs.joints3d[_FEET], feet)
         seen2d = obs.joints2d[_FEET]
-        observed = np.isfinite(seen2d).all(axis=1) & (np.nan_to_num(obs.confidence2d[_FEET]) >= VISIBLE_CONFIDENCE)
+        observed = np.isfinite(seen2d).all(axis=1) & (obs.confidence2d[_FEET] >= VISIBLE_CONFIDENCE)  # NaN: not seen
         pixel_to_m = state.root_depth / camera.K[0, 0]
         moved_2d = np.full(len(_FEET), np.nan)
         if state.contacts.planted.any():
@@ -434,6 +454,6 @@ class SkeletonFitter:
     def _result(self, state: PerformerFit, fitted: bool, pose=None) -> FitResult:
         if pose is None:
             pose = self.kin.forward(state.params, state.anchor, state.offsets)
-        quats = Rotation.from_matrix(pose.local_rotations).as_quat()
+        quats = quaternions_from_matrices(pose.local_rotations)
         return FitResult(root_position=pose.positions[0].copy(), local_rotations=quats,
                          world_positions=pose.positions.copy(), contacts=state.in_contact.copy(), fitted=fitted)

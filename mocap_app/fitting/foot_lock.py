@@ -4,6 +4,12 @@ Live fitting (:mod:`.contact`) must decide about contacts from the past alone, s
 still slides by the fit's jitter. A finished take can look both ways, like the foot-lock cleanup
 step of studio mocap tools:
 
+0. **Glides** (``glide_speed_mps``): where the two ankles keep their distance while they move,
+   the whole body glides on its feet: that is the live fit's monocular depth estimate moving
+   (above all while a performer is sized in the first frames), not a step. A first pass locks
+   the low foot joints there by height alone and only shifts the root (:func:`gliding`); steps
+   1-3 then run on the result.
+
 1. **Contacts** per foot joint (ankle = ``*Foot``, toe = ``*ToeBase``): the joint is low (within a
    margin of its floor level: the higher of its low percentile height over the take and a rolling
    low percentile, so a fit whose floor drifts up a little still plants) and slow (horizontal speed
@@ -83,6 +89,9 @@ class FootLockConfig:
         blend_to_lock: outside a contact blend the joint's position towards the lock (the correction
             shrinks as the foot nears it) instead of fading a constant offset, so the last step onto
             the lock is short rather than the fit's full swing step.
+        glide_speed_mps: where the two ankles move slower than this relative to each other, low
+            foot joints are in contact whatever their speed: the whole body gliding on its feet
+            is the live fit's depth error, not motion (see :func:`gliding`); 0 switches it off.
     """
 
     enter_height_m: float = 0.07
@@ -98,12 +107,13 @@ class FootLockConfig:
     lead_s: float = 0.1
     floor_window_s: float = 2.0
     blend_to_lock: bool = True
+    glide_speed_mps: float = 0.3
 
     def __post_init__(self) -> None:
         if not (0 < self.enter_height_m <= self.exit_height_m and 0 < self.enter_speed_mps <= self.exit_speed_mps):
             raise ValueError("FootLockConfig: need 0 < enter <= exit for both the height and the speed thresholds.")
         if min(self.min_contact_s, self.max_gap_s, self.blend_s, self.max_overreach_m, self.speed_sigma_frames,
-               self.lead_s, self.floor_window_s) < 0:
+               self.lead_s, self.floor_window_s, self.glide_speed_mps) < 0:
             raise ValueError("FootLockConfig: durations, sigma and max_overreach_m must be >= 0.")
 
 
@@ -138,18 +148,30 @@ def _segments(mask: np.ndarray) -> tuple[np.ndarray, int]:
     return labels, count
 
 
-def detect_contacts(positions: np.ndarray, fps: float, config: FootLockConfig) -> np.ndarray:
-    """(F,) bool contact of one joint from its (F, 3) world positions over the whole take."""
+def _horizontal_speed(positions: np.ndarray, fps: float, config: FootLockConfig) -> np.ndarray:
+    """(F,) smoothed horizontal speed of (F, 3) positions, m/s (centred differences)."""
+    velocity = np.gradient(positions[:, [0, 2]], axis=0) * fps if len(positions) > 1 else np.zeros((1, 2))
+    if config.speed_sigma_frames > 0:
+        velocity = ndimage.gaussian_filter1d(velocity, config.speed_sigma_frames, axis=0, mode="nearest")
+    return np.linalg.norm(velocity, axis=1)
+
+
+def detect_contacts(positions: np.ndarray, fps: float, config: FootLockConfig,
+                    still: np.ndarray | None = None) -> np.ndarray:
+    """(F,) bool contact of one joint from its (F, 3) world positions over the whole take.
+
+    ``still`` (F,) bool: frames where the joint counts as slow whatever its speed (the whole body
+    glides, see :func:`gliding`); only its height decides there.
+    """
     floor = np.percentile(positions[:, 1], FLOOR_PERCENTILE)
     window = round(config.floor_window_s * fps)
     if window >= 3:
         rolling = ndimage.percentile_filter(positions[:, 1], ROLLING_FLOOR_PERCENTILE, size=window, mode="nearest")
         floor = np.maximum(floor, rolling)
     height = positions[:, 1] - floor
-    velocity = np.gradient(positions[:, [0, 2]], axis=0) * fps if len(positions) > 1 else np.zeros((1, 2))
-    if config.speed_sigma_frames > 0:
-        velocity = ndimage.gaussian_filter1d(velocity, config.speed_sigma_frames, axis=0, mode="nearest")
-    speed = np.linalg.norm(velocity, axis=1)
+    speed = _horizontal_speed(positions, fps, config)
+    if still is not None:
+        speed = np.where(still, 0.0, speed)
     enter = (height < config.enter_height_m) & (speed < config.enter_speed_mps)
     stay = (height < config.exit_height_m) & (speed < config.exit_speed_mps)
     labels, _ = _segments(stay)  # hysteresis: a "stay" run counts only if it holds an "enter" frame
@@ -163,6 +185,20 @@ def detect_contacts(positions: np.ndarray, fps: float, config: FootLockConfig) -
         contact |= short[gap_labels] & (gap_labels > 0)
     contact = _drop_short(contact, fps, config)
     return contact
+
+
+def gliding(positions: np.ndarray, ankles: tuple[int, int], fps: float, config: FootLockConfig) -> np.ndarray:
+    """(F,) bool frames where the whole body glides: the two ankles move together.
+
+    A live fit glides the whole body, planted feet included, when its monocular depth estimate
+    moves (above all while a performer's size is measured in the first frames). A real body
+    that travels moves one foot past the other (a step), and one that stands keeps both still,
+    so two feet that keep their distance (slower than ``glide_speed_mps`` relative to each other)
+    while they move are depth error: the foot joints are then judged by their height alone, the
+    lock holds them and the root shift takes the glide out of the body's path.
+    """
+    left, right = ankles
+    return _horizontal_speed(positions[:, left] - positions[:, right], fps, config) < config.glide_speed_mps
 
 
 def _lead(contact: np.ndarray, frames: int) -> np.ndarray:
@@ -323,6 +359,16 @@ def _leg_correction(positions: np.ndarray, world: dict[str, np.ndarray], names: 
     return moved, new, count - skipped, skipped
 
 
+def _contacts_and_locks(positions: np.ndarray, joints: list[int], fps: float, config: FootLockConfig,
+                        floor_y: float | None, still: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(F, 4) contacts (lead frames included) and (F, 4, 3) locks of the ``joints`` of (F, J, 3) positions."""
+    core = np.stack([detect_contacts(positions[:, joint], fps, config, still) for joint in joints], axis=1)
+    contacts = np.stack([_lead(core[:, c], round(config.lead_s * fps)) for c in range(len(joints))], axis=1)
+    locks = np.stack([_locks(positions[:, j], contacts[:, c], floor_y, core[:, c]) for c, j in enumerate(joints)],
+                     axis=1)
+    return contacts, locks
+
+
 def lock_feet(root_positions: np.ndarray, local_rotations: np.ndarray, offsets: np.ndarray | None,
               fps: float, config: FootLockConfig | None = None, floor_y: float | None = None) -> FootLockResult:
     """Foot-lock a whole take (see the module docstring).
@@ -352,13 +398,15 @@ def lock_feet(root_positions: np.ndarray, local_rotations: np.ndarray, offsets: 
     for j in range(1, RIG.num_joints):  # world rotations (the rig lists parents first)
         world[j] = world[RIG.parents[j]] @ local[:, j]
     joints = [RIG.index(name) for names in LEGS for name in names[2:]]  # ankle, toe, ankle, toe
-    for column, joint in enumerate(joints):
-        contacts[:, column] = detect_contacts(positions[:, joint], fps, config)
-    core = contacts.copy()
-    for column in range(len(joints)):
-        contacts[:, column] = _lead(core[:, column], round(config.lead_s * fps))
-    locks = np.stack([_locks(positions[:, j], contacts[:, c], floor_y, core[:, c]) for c, j in enumerate(joints)],
-                     axis=1)
+    if config.shift_root and config.glide_speed_mps > 0:  # first take the glides out of the body's path
+        still = gliding(positions, (joints[0], joints[2]), fps, config)
+        if still.any():
+            glide_contacts, glide_locks = _contacts_and_locks(positions, joints, fps, config, floor_y, still)
+            shift = _shift_root(positions, joints, glide_contacts, glide_locks, round(config.blend_s * fps),
+                                config.blend_to_lock)
+            roots += shift
+            positions = positions + shift[:, None]
+    contacts, locks = _contacts_and_locks(positions, joints, fps, config, floor_y)
     if config.shift_root:  # the root-relative pose stays as fitted; only the body's path changes
         shift = _shift_root(positions, joints, contacts, locks, round(config.blend_s * fps),
                             config.blend_to_lock)

@@ -64,6 +64,29 @@ def elementary_rotations(axes: np.ndarray, angles: np.ndarray) -> np.ndarray:
     return result
 
 
+def quaternions_from_matrices(matrices: np.ndarray) -> np.ndarray:
+    """(N, 4) unit quaternions (x, y, z, w) of (N, 3, 3) rotation matrices (Shepperd's method).
+
+    The same rotations as ``Rotation.from_matrix(m).as_quat()`` (up to the sign of q) at a fraction of
+    its cost for the rig's 22 joints; per matrix the largest of |w|, |x|, |y|, |z| is taken from the
+    diagonal and the others from off-diagonal sums, so no component loses precision.
+    """
+    m = np.asarray(matrices, dtype=np.float64)
+    m00, m01, m02 = m[:, 0, 0], m[:, 0, 1], m[:, 0, 2]
+    m10, m11, m12 = m[:, 1, 0], m[:, 1, 1], m[:, 1, 2]
+    m20, m21, m22 = m[:, 2, 0], m[:, 2, 1], m[:, 2, 2]
+    # Rows: 4 q_k^2 for k = x, y, z, w (up to the scale every candidate below shares).
+    candidates = np.stack([
+        [1.0 + m00 - m11 - m22, m01 + m10, m02 + m20, m21 - m12],
+        [m01 + m10, 1.0 - m00 + m11 - m22, m12 + m21, m02 - m20],
+        [m02 + m20, m12 + m21, 1.0 - m00 - m11 + m22, m10 - m01],
+        [m21 - m12, m02 - m20, m10 - m01, 1.0 + m00 + m11 + m22],
+    ])  # (4 pivots, 4 components, N)
+    pivot = np.argmax(np.stack([m00, m11, m22, m00 + m11 + m22]), axis=0)
+    quats = candidates[pivot, :, np.arange(len(m))]  # (N, 4)
+    return quats / np.linalg.norm(quats, axis=1, keepdims=True)
+
+
 class RigKinematics:
     """Forward kinematics and Jacobians of a parent-first rig with a fixed DOF layout.
 
@@ -106,6 +129,9 @@ class RigKinematics:
                 ancestor[p, i] = True
                 p = self.parents[p]
         self._moves = ancestor[self.dof_joint].astype(np.float64)  # (D, J)
+        #: (J, J) 1 where joint a's offset contributes to joint i's position (a != root, a ancestor-or-self of i).
+        self._chain = ancestor.T.astype(np.float64)
+        self._chain[:, 0] = 0.0
         self._slots = [(dofs, self.dof_joint[dofs]) for dofs in
                        (np.flatnonzero(self.dof_slot == k) for k in range(self.dof_slot.max() + 1))]
         self._identity = np.broadcast_to(np.eye(3), (self.num_joints, 3, 3)).copy()
@@ -121,8 +147,9 @@ class RigKinematics:
         self._elementary_template[base + 4 * self.dof_axis] = 1.0
         # Per tree level: (joints, parents) for composing [rotation | offset] 3x4 blocks.
         self._num_dofs = count
-        self._dof_parent = np.maximum(self.parents[self.dof_joint], 0)
-        self._root_dofs = self.dof_joint == 0
+        # Index into [identity, world rotations...]: a DOF's parent frame (identity for the root's DOFs).
+        self._dof_parent = np.where(self.dof_joint == 0, 0, self.parents[self.dof_joint] + 1)
+        self._eye = np.eye(3)[None]
         self._dof_range = np.arange(len(self.dof_joint))
 
     def zero_params(self) -> np.ndarray:
@@ -152,20 +179,18 @@ class RigKinematics:
         for slot_dofs, joints in self._slots:
             frames[slot_dofs] = local[joints]
             local[joints] = local[joints] @ elementary[slot_dofs]
-        # [rotation | offset] blocks: one matmul per tree level gives world rotations and positions.
-        blocks = np.concatenate([local, np.asarray(offsets, dtype=np.float64)[:, :, None]], axis=2)  # (J, 3, 4)
+        # World rotations one matmul per tree level; then every joint's position at once: the root
+        # plus its chain's offsets, each turned by its parent's world rotation.
         world = np.empty_like(local)
-        positions = np.empty((self.num_joints, 3))
         world[0] = local[0]
-        positions[0] = params[:3]
         for level, parent in self._levels:
-            out = world[parent] @ blocks[level]
-            world[level] = out[:, :, :3]
-            positions[level] = positions[parent] + out[:, :, 3]
+            world[level] = world[parent] @ local[level]
+        turned = np.einsum("jab,jb->ja", world[self.parents], np.asarray(offsets, dtype=np.float64))  # (J, 3)
+        turned[0] = 0.0  # (the root sits at params[:3]; its offset row is ignored)
+        positions = self._chain @ turned + np.asarray(params[:3], dtype=np.float64)
         jac = None
         if jacobian:
-            parent_world = world[self._dof_parent]
-            parent_world[self._root_dofs] = np.eye(3)
+            parent_world = np.concatenate([self._eye, world])[self._dof_parent]
             axes = (parent_world @ frames)[self._dof_range, :, self.dof_axis]  # (D, 3) world axes
             lever = positions[None, :, :] - positions[self.dof_joint][:, None, :]  # (D, J, 3)
             # cross(axis, lever), zero for joints the DOF does not move.

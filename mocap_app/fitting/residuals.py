@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyceres
 
-from .kinematics import NUM_PARAMS, ROOT_DOFS, RigKinematics
+from .kinematics import NUM_PARAMS, ROOT_DOFS, Pose, RigKinematics
 
 #: Frame interval the temporal residuals are expressed in, seconds (30 fps).
 NOMINAL_DT = 1.0 / 30.0
@@ -164,6 +164,7 @@ class PoseCost(pyceres.CostFunction):
         self.set_num_residuals(self.num_residuals_total)
         self.set_parameter_block_sizes([NUM_PARAMS])
         self._cache: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
+        self._last_pose: tuple[np.ndarray, Pose] | None = None
         bounds = np.cumsum((0,) + self._sizes)
         self._slices = tuple(slice(int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True))
         angle_index = np.arange(self.num_angles)
@@ -219,6 +220,7 @@ class PoseCost(pyceres.CostFunction):
     def residuals_and_jacobian(self, params: np.ndarray, jacobian: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
         """(R,) residuals and (R, P) Jacobian (``None`` when not asked for) at ``params``."""
         pose = self.kin.forward(params, self.anchor, self.offsets, jacobian=jacobian)
+        self._last_pose = (params, pose)
         pos, jfk = pose.positions, pose.jacobian
         t = self.targets
         res = np.empty(self.num_residuals_total)
@@ -266,6 +268,13 @@ class PoseCost(pyceres.CostFunction):
         jac[sd] = self._wd * jcam[0, 2:3, :]
         jac[sf] = (jfk[t.foot_joints] * self._wf[:, None, None]).reshape(3 * self.num_feet, NUM_PARAMS)
         return res, jac
+
+    def pose(self, params: np.ndarray) -> Pose:
+        """Forward kinematics at ``params``, from the last evaluation when it was at the same point
+        (the solver's last evaluation is usually its solution: this saves one kinematics pass per frame)."""
+        if self._last_pose is not None and np.array_equal(self._last_pose[0], params):
+            return self._last_pose[1]
+        return self.kin.forward(params, self.anchor, self.offsets)
 
     def Evaluate(self, parameters, residuals, jacobians) -> bool:  # noqa: N802 (pyceres API name)
         # Ceres evaluates a trial point without, then (once accepted) again with the Jacobian: both
