@@ -57,6 +57,8 @@ def add_stage3_arguments(parser: argparse.ArgumentParser) -> None:
                         help="1-Euro filter of the fitted pose (default 20,0.4; 'off' to disable)")
     parser.add_argument("--height", type=float, default=None, metavar="METRES",
                         help="use this height for every performer instead of measuring it")
+    parser.add_argument("--limb-swap", action="store_true",
+                        help="undo the detector's left/right leg mix-ups (experimental; off by default)")
 
 
 def stage3_config(args: argparse.Namespace) -> Stage3Config:
@@ -71,6 +73,8 @@ def stage3_config(args: argparse.Namespace) -> Stage3Config:
         if not 0.5 <= args.height <= 2.5:
             raise MocapError(f"--height {args.height} is not a human height in metres; use e.g. --height 1.75.")
         changes["height_m"] = args.height
+    if getattr(args, "limb_swap", False):
+        changes["limb_swap"] = dataclasses.replace(config.limb_swap, enabled=True)
     return dataclasses.replace(config, **changes)
 
 

@@ -7,13 +7,18 @@ runs through Stage I (any engine), Stage II, identity tracking and Stage III
 * detection rate: truth performers in view (half their joints inside the image) matched by a
   detection; detections and truth are matched per frame by the Hungarian algorithm on the mean
   rig-joint pixel distance over the truth's figure height (gate :data:`MATCH_GATE`);
-* 2D error of the engine's own joints against the truth in the same joint set (the synthetic
-  figure carries BlazePose's 33 landmarks on its surface), pixels: median and 90th percentile
-  over joints inside the image, and per joint the bias (mean error vector, systematic) apart
-  from the random error (RMS scatter about that mean);
+* 2D error of the pipeline's 2D output (the observations Stage III tracked and fitted, with the
+  detector's left/right limb mix-ups undone, :mod:`~mocap_app.tracking.limb_swap`) against the
+  truth in the engine's joint set (the synthetic figure carries BlazePose's 33 landmarks on its
+  surface), pixels: median and 90th percentile over joints inside the image, and per joint the
+  bias (mean error vector, systematic) apart from the random error (RMS scatter about that
+  mean); ``raw_px_*`` is the same median and 90th percentile of the engine's own 2D as it came
+  out of Stage I;
 * 3D, root-relative, in camera axes, on the rig joints the engine's joint set maps to: the
-  engine's raw 3D and the Stage III output against the truth landmarks mapped to the rig the same
-  way: MPJPE, PA-MPJPE (per-frame similarity alignment), 3DPCK at :data:`PCK_THRESHOLD_M`,
+  engine's raw 3D (mapped to the rig by the same :func:`~mocap_app.skeletons.map_joints` that
+  feeds Stage III) and the Stage III output, both against the truth landmarks mapped to the rig
+  the same way:
+  MPJPE, PA-MPJPE (per-frame similarity alignment), 3DPCK at :data:`PCK_THRESHOLD_M`,
   acceleration error;
 * root position error (world, metres) when the pipeline had the rendered calibration;
 * foot skate of the Stage III output while the truth foot is planted;
@@ -33,6 +38,7 @@ from scipy.optimize import linear_sum_assignment
 
 from ..skeletons import RIG, get_mapping, get_skeleton, map_joints
 from ..synth.groundtruth import ClipTruth, read_clip_truth
+from ..types import Observation
 from . import metrics
 from .video_run import ClipRun, load_rendered_calibration, make_pipeline, run_clip
 
@@ -48,7 +54,10 @@ _MM, _CM = 1000.0, 100.0
 
 @dataclass
 class VideoReport:
-    """Accuracy of the pipeline on one rendered clip; ``raw_*`` measure the engine's own 3D.
+    """Accuracy of the pipeline on one rendered clip; ``raw_*`` measure the engine's own output.
+
+    ``px_*`` are the pipeline's corrected 2D (what Stage III fitted), ``raw_px_*`` the engine's 2D
+    as it came out of Stage I; ``raw_mpjpe_mm`` etc. the engine's own 3D.
 
     Lengths in millimetres unless named otherwise; NaN where a metric had nothing to compare.
     """
@@ -66,6 +75,8 @@ class VideoReport:
     px_median_seen: float
     px_bias: float
     px_random: float
+    raw_px_median: float
+    raw_px_p90: float
     raw_mpjpe_mm: float
     raw_pa_mpjpe_mm: float
     raw_pck150: float
@@ -152,16 +163,21 @@ def evaluate_run(truth: ClipTruth, run: ClipRun, clip: str = "") -> VideoReport:
     shape = (count, frames, RIG.num_joints, 3)
     raw3d, fit3d, fit_world = np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape, np.nan)
     err2d = np.full((frames, count, t_px.shape[2], 2), np.nan)
+    raw_err2d = np.full_like(err2d, np.nan)
     owners = np.full((count, frames), -1)
     detected = 0
     for f, result in enumerate(run.results[:frames]):
         people = result.observations.people
         matches = _match([_to_rig(p.joints2d, p.joint_set) for p in people], t_rig_px[f], heights[f], present[f])
         for k, i in matches.items():
-            person = people[i]
             detected += int(present[f, k])
-            own = person.joints2d if person.joint_set == tset else map_joints(person.joints2d, person.joint_set, tset)
-            err2d[f, k] = np.where(in_image[f, k][:, None], own - t_px[f, k], np.nan)
+            err2d[f, k] = _pixel_errors(people[i], tset, t_px[f, k], in_image[f, k])
+        engine_people = run.engine_observations[f].people if f < len(run.engine_observations) else people
+        raw_matches = _match([_to_rig(p.joints2d, p.joint_set) for p in engine_people], t_rig_px[f], heights[f],
+                             present[f])
+        for k, i in raw_matches.items():
+            person = engine_people[i]
+            raw_err2d[f, k] = _pixel_errors(person, tset, t_px[f, k], in_image[f, k])
             if person.joints3d is not None:
                 raw3d[k, f] = _rel(map_joints(person.joints3d, person.joint_set, RIG.name))
         fitted = list(result.motion)
@@ -172,8 +188,19 @@ def evaluate_run(truth: ClipTruth, run: ClipRun, clip: str = "") -> VideoReport:
             owners[k, f] = motion.performer_id
             fit_world[k, f] = motion.world_positions
             fit3d[k, f] = _rel(run.camera.to_camera(motion.world_positions))
-    return _report(truth, run, clip, frames, t_rig_cam, t_rig_world, compared, raw3d, fit3d, fit_world, err2d,
-                   seen, owners, detected / max(int(present.sum()), 1), heights[present], tset)
+    report = _report(truth, run, clip, frames, t_rig_cam, t_rig_world, compared, raw3d, fit3d, fit_world, err2d,
+                     seen, owners, detected / max(int(present.sum()), 1), heights[present], tset)
+    raw_norms = np.linalg.norm(raw_err2d, axis=-1)
+    raw_norms = raw_norms[np.isfinite(raw_norms)]
+    if len(raw_norms):
+        report.raw_px_median, report.raw_px_p90 = float(np.median(raw_norms)), float(np.percentile(raw_norms, 90))
+    return report
+
+
+def _pixel_errors(person: Observation, tset: str, truth_px: np.ndarray, in_image: np.ndarray) -> np.ndarray:
+    """(J, 2) error vectors of one person's 2D in the truth joint set ``tset``; NaN outside the image."""
+    own = person.joints2d if person.joint_set == tset else map_joints(person.joints2d, person.joint_set, tset)
+    return np.where(in_image[:, None], own - truth_px, np.nan)
 
 
 def _report(truth: ClipTruth, run: ClipRun, clip: str, frames: int, t_cam: np.ndarray, t_world: np.ndarray,
@@ -195,6 +222,7 @@ def _report(truth: ClipTruth, run: ClipRun, clip: str, frames: int, t_cam: np.nd
             performers=count, figure_height_px=float(np.median(heights)) if len(heights) else float("nan"),
             detection_rate=detection_rate,
             **{key: summary[key] for key in ("px_median", "px_p90", "px_median_seen", "px_bias", "px_random")},
+            raw_px_median=float("nan"), raw_px_p90=float("nan"),
             raw_mpjpe_mm=_pooled_mm(raw_mp), raw_pa_mpjpe_mm=_pooled_mm(raw_pa),
             raw_pck150=metrics.pck(raw, gt, PCK_THRESHOLD_M),
             mpjpe_mm=_pooled_mm(fit_mp), pa_mpjpe_mm=_pooled_mm(fit_pa),

@@ -10,7 +10,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from ..pipeline.runner import Pipeline, PipelineConfig
 from ..progress import Progress
 from ..sources import open_source
 from ..synth.groundtruth import CALIBRATION_FILE, VIDEO_FILE
-from ..types import Frame, FrameResult
+from ..types import Frame, FrameObservations, FrameResult
 
 logger = logging.getLogger(__name__)
 
@@ -36,11 +36,14 @@ class ClipRun:
     """What the pipeline made of a clip.
 
     Attributes:
-        results: one :class:`~mocap_app.types.FrameResult` per processed frame, in order.
+        results: one :class:`~mocap_app.types.FrameResult` per processed frame, in order; their
+            ``observations`` are the pipeline's corrected 2D (tracked, limb swaps undone).
         seconds: wall time spent in ``Pipeline.process`` (Stage I to Stage III), seconds.
         camera: Stage III's camera (world frame of the fitted motion).
         calibrated: whether the clip's calibration (intrinsics and floor) was given to the pipeline.
         engine: Stage I engine name; provider: the execution provider that ran it.
+        engine_observations: per frame, the observations exactly as the engine gave them (before
+            Stage III's corrections), so the engine's own 2D error can be told apart.
     """
 
     results: list[FrameResult]
@@ -49,6 +52,7 @@ class ClipRun:
     calibrated: bool
     engine: str
     provider: str
+    engine_observations: list[FrameObservations] = field(default_factory=list)
 
     @property
     def fps(self) -> float:
@@ -98,6 +102,7 @@ def run_clip(folder: Path, pipeline: Pipeline, max_frames: int | None = None, on
     if not video.is_file():
         raise FileNotFoundError(f"No {VIDEO_FILE} in {folder}; render a clip there with 'mocap synth'.")
     results: list[FrameResult] = []
+    engine_observations: list[FrameObservations] = []
     seconds = 0.0
     with open_source(video, live=False) as source:
         total = source.frame_count
@@ -113,6 +118,7 @@ def run_clip(folder: Path, pipeline: Pipeline, max_frames: int | None = None, on
                 result = pipeline.process(frame)
                 seconds += time.perf_counter() - start
                 results.append(result)
+                engine_observations.append(pipeline.stage3.engine_observations or result.observations)
                 if on_result is not None:
                     on_result(frame, result)
                 bar.update()
@@ -121,4 +127,4 @@ def run_clip(folder: Path, pipeline: Pipeline, max_frames: int | None = None, on
     logger.info("pipeline: %d frames in %.1f s", len(results), seconds)
     return ClipRun(results=results, seconds=seconds, camera=pipeline.stage3.camera,
                    calibrated=pipeline.config.calibration is not None, engine=pipeline.engine,
-                   provider=pipeline.provider)
+                   provider=pipeline.provider, engine_observations=engine_observations)

@@ -1,6 +1,7 @@
 """Stage III as one pipeline object: observations in, one `MotionFrame` per performer out.
 
-Per frame: identity tracking, then per performer: map the backend's joints to the rig, undistort,
+Per frame: identity tracking, then per performer: undo left/right leg mix-ups of the detector
+(:mod:`~mocap_app.tracking.limb_swap`), map the backend's joints to the rig, undistort,
 1-Euro filter the 2D and the 3D, fix height (ground plane, first frames) and bone lengths (first
 frames of 3D), fit the skeleton, 1-Euro filter the final pose. Works with any Stage I backend
 through :class:`~mocap_app.types.FrameObservations` (any joint set with a mapping to the rig).
@@ -22,12 +23,13 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from ..conventions import DEFAULT_PERFORMER_HEIGHT_M
-from ..fitting.bones import estimate_offsets, skeleton_scale_ratio
+from ..fitting.bones import estimate_offsets, segment_lengths, skeleton_scale_ratio
 from ..fitting.camera import FitCamera
 from ..fitting.fitter import FitConfig, PerformerFit, RigObservation, SkeletonFitter
 from ..fitting.height import measure_height, measure_metric_scale
 from ..skeletons import RIG, map_joints
 from ..tracking.identity import IdentityTracker, TrackerConfig
+from ..tracking.limb_swap import LimbSwapConfig, LimbSwapCorrector
 from ..tracking.one_euro import FILTER_2D, FILTER_3D, FILTER_FINAL, OneEuroFilter, OneEuroParams
 from ..types import FrameObservations, MotionFrame, Observation
 
@@ -37,6 +39,9 @@ logger = logging.getLogger(__name__)
 REFERENCE_PERSON_PX = 300.0
 #: Percentile of the per-frame metric scales kept (low: a lifted foot only ever makes it larger).
 METRIC_SCALE_PERCENTILE = 25.0
+#: The body is re-sized on each of the first this many sizing frames, then every ``RESIZE_INTERVAL`` frames.
+RESIZE_EVERY_FRAME = 8
+RESIZE_INTERVAL = 16
 #: Filter speed unit for 3D and final positions: millimetres (VNect's units).
 _MM = 1e-3
 _HIPS = RIG.index("Hips")
@@ -52,6 +57,7 @@ class Stage3Config:
     Attributes:
         fit: solver settings and energy weights.
         tracker: identity tracker settings.
+        limb_swap: left/right limb-swap correction settings (``enabled=False`` switches it off).
         filter_2d / filter_3d / filter_final: 1-Euro parameters (VNect's by default); ``None``
             switches a filter off.
         default_height_m: height of a performer when it cannot be measured.
@@ -65,6 +71,7 @@ class Stage3Config:
 
     fit: FitConfig = field(default_factory=FitConfig)
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    limb_swap: LimbSwapConfig = field(default_factory=LimbSwapConfig)
     filter_2d: OneEuroParams | None = FILTER_2D
     filter_3d: OneEuroParams | None = FILTER_3D
     filter_final: OneEuroParams | None = FILTER_FINAL
@@ -116,22 +123,31 @@ class _Performer:
         if rig3d is not None and np.isfinite(rig3d).all(axis=1).sum() >= 6:
             self.bone_samples.append(rig3d)
             changed = True
-        # Re-size on frames 1, 2, 4, 8, ... and when sizing ends: the estimate settles quickly, and
-        # re-estimating on every frame would cost as much as the fit.
-        due = self.sizing_frames & (self.sizing_frames - 1) == 0 or self.sizing_done
-        if changed and due:
-            # A new size puts the body at another depth: restart the depth filter there, unpinned.
-            self.fit.filtered_depth = None
-            self.fit.release_contacts()
-            samples = np.stack(self.bone_samples) if self.bone_samples else None
-            self.fit.offsets = estimate_offsets(samples, self.height_m)
-            if samples is not None:
-                self.scale_3d = skeleton_scale_ratio(samples, self.fit.offsets)
-                if self.metric_scales:  # the 3D's own scale measured on the floor sets the height
-                    metric = float(np.percentile(self.metric_scales, METRIC_SCALE_PERCENTILE))
-                    self.height_m *= metric / self.scale_3d
-                    self.fit.offsets = estimate_offsets(samples, self.height_m)
-                    self.scale_3d = metric
+        if changed and self._resize_due():
+            self._resize()
+
+    def _resize_due(self) -> bool:
+        """Re-size on every one of the first ``RESIZE_EVERY_FRAME`` sizing frames (the estimate moves
+        most there), then every ``RESIZE_INTERVAL``, and when sizing ends: re-estimating on every
+        frame would add about half a fit's time to each."""
+        n = self.sizing_frames
+        return n <= RESIZE_EVERY_FRAME or n % RESIZE_INTERVAL == 0 or self.sizing_done
+
+    def _resize(self) -> None:
+        """New rest offsets from the samples so far. The fitter carries the motion over (see
+        :meth:`~mocap_app.fitting.fitter.SkeletonFitter.fit`): the root, the depth filter and the
+        planted feet are kept, so a re-size neither makes the body jump nor lifts its feet."""
+        samples = np.stack(self.bone_samples) if self.bone_samples else None
+        lengths = None if samples is None else segment_lengths(samples)  # (measured once for both)
+        offsets = estimate_offsets(samples, self.height_m, lengths)
+        if samples is not None:
+            self.scale_3d = skeleton_scale_ratio(samples, offsets, lengths)
+            if self.metric_scales:  # the 3D's own scale measured on the floor sets the height
+                metric = float(np.percentile(self.metric_scales, METRIC_SCALE_PERCENTILE))
+                self.height_m *= metric / self.scale_3d
+                offsets = offsets * (metric / self.scale_3d)  # (rest offsets are proportional to the height)
+                self.scale_3d = metric
+        self.fit.offsets = offsets
 
 
 class Stage3:
@@ -148,6 +164,7 @@ class Stage3:
         self.config = config or Stage3Config()
         self.lifter = lifter
         self.tracker = IdentityTracker(self.config.tracker)
+        self.limb_swap = LimbSwapCorrector(self.config.limb_swap)
         self.fitter = SkeletonFitter(self.config.fit)
         self.performers: dict[int, _Performer] = {}
         #: Wall time of the last frame's stages, milliseconds.
@@ -155,8 +172,11 @@ class Stage3:
         #: Fitting wall time per performer of the last frame, milliseconds.
         self.fit_ms: dict[int, float] = {}
         #: The last frame's observations with their ``track_id`` set (``None`` for people not
-        #: tracked), so a 2D overlay can colour each person like their performer.
+        #: tracked), so a 2D overlay can colour each person like their performer, and with
+        #: mixed-up limbs exchanged back (what the fit used).
         self.tracked_observations: FrameObservations | None = None
+        #: The last frame's observations exactly as the engine gave them (for evaluation).
+        self.engine_observations: FrameObservations | None = None
 
     def rest_offsets(self, performer_id: int) -> np.ndarray | None:
         """(J, 3) rest offsets (metres) of a performer, for export; ``None`` if unknown."""
@@ -166,7 +186,10 @@ class Stage3:
     def process(self, frame: FrameObservations, image: np.ndarray | None = None) -> list[MotionFrame]:
         """Track and fit one frame; returns the motion of every performer fitted in it."""
         start = time.perf_counter()
+        self.engine_observations = frame
         tracked = self.tracker.update(frame, image)
+        tracked = [dataclasses.replace(person, observation=self.limb_swap.correct(
+            person.performer_id, person.observation, float(frame.time))) for person in tracked]
         tracking_done = time.perf_counter()
         # People without a performer (duplicates, tentative newcomers) show no id, not the backend's own.
         people = [person if person.track_id is None else dataclasses.replace(person, track_id=None)
@@ -187,6 +210,7 @@ class Stage3:
                 motion.append(result)
         for pid in [pid for pid in self.performers if pid not in self.tracker.tracks]:
             del self.performers[pid]
+        self.limb_swap.keep_only(self.tracker.tracks)
         self.timings_ms = {"tracking": 1e3 * (tracking_done - start),
                            "fitting": 1e3 * (time.perf_counter() - tracking_done)}
         return motion
