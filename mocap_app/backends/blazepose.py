@@ -17,6 +17,14 @@ landmarks in image pixels; confidence = visibility x presence probabilities; 3D 
 in metres, root-relative with the root at the hips' centre (MediaPipe's origin), in OpenCV camera
 axes (x right, y down, z away from the camera), which is how MediaPipe orients them once the crop's
 rotation is undone; the track id of the region tracker.
+
+Close people (a dancing pair): each track keeps the landmark network's segmentation of its person
+(:mod:`.blazepose_masks`); the detector's passes and every track's crop see the *other* tracked
+people hidden (filled with their surroundings), so a person behind or beside a tracked one is found
+where they are and a region cannot slide onto a neighbour. After a track is lost the detector runs
+every ``search_interval`` frames for ``search_s`` seconds to find the person again. A new track
+must show a person on its first frame (:meth:`BlazePoseBackend._found_someone`): a detection on the
+hidden image may be a false one, and the landmark network then still returns a confident pose.
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ from ..skeletons import get_skeleton
 from ..tracking.one_euro import OneEuroFilter, OneEuroParams
 from ..types import Frame, FrameObservations, Observation
 from . import blazepose_people as people_geometry
+from .blazepose_masks import PersonMask, hidden_fraction, hide_people, person_mask, region_box
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +56,16 @@ TIMING_KEYS = ("preprocess", "detector", "landmarks", "postprocess")
 #: (pose_landmark_filtering: 1-Euro, min cutoff 0.01 Hz, beta 10, derivative cutoff 1 Hz, speeds
 #: in region sizes per second): a still person's region stops jittering, a moving one follows.
 ROI_FILTER = OneEuroParams(min_cutoff=0.01, beta=10.0, d_cutoff=1.0)
+#: A new track whose landmarks lie more than this fraction inside other tracked people's (hidden)
+#: masks is dropped: nothing of that person is visible there, the pose is made up (a real person
+#: half behind a partner: 0.6 at most on the salsa renders).
+NEWCOMER_HIDDEN = 0.8
+#: A new track needs this many landmarks below the face seen (confidence at least NEWCOMER_CONFIDENCE)
+#: inside the frame: a dancer mostly behind their partner shows 5 or more on the salsa renders, a
+#: person framed from the waist up shoulders, arms and hands (12); a false detection at the frame's
+#: edge shows a face-like pattern and nothing of a body (0).
+NEWCOMER_SEEN = 3
+NEWCOMER_CONFIDENCE = 0.5
 
 
 @dataclass(frozen=True)
@@ -62,6 +81,11 @@ class BlazePoseConfig:
             one tile of the frame at about twice the zoom, tiles in turn (finds people far from
             the camera; costs one more detector run per ``detect_interval`` frames).
         smooth_roi: smooth the landmarks that place the next region over time, as MediaPipe does.
+        hide_tracked: hide the other tracked people in the detector's input and in each
+            track's crop (needs the landmark model's segmentation output; off without it).
+        search_interval / search_s: after a track is lost, run the detector every
+            ``search_interval`` frames for ``search_s`` seconds (a dancer hidden behind their
+            partner reappears within a second or two; waiting ``detect_interval`` frames loses them).
         device: where the networks run: ``"auto"``, ``"tensorrt"``, ``"cuda"`` or ``"cpu"`` (engines.providers).
         threads: ONNX Runtime intra-op threads, ``None`` for its default.
     """
@@ -71,14 +95,18 @@ class BlazePoseConfig:
     zoom_detection: bool = True
     tile_detection: bool = True
     smooth_roi: bool = True
+    hide_tracked: bool = True
+    search_interval: int = 2
+    search_s: float = 3.0
     device: str = "cpu"
     threads: int | None = None
 
     def __post_init__(self) -> None:
         if self.max_people < 1:
             raise ValueError(f"max_people must be at least 1, got {self.max_people}.")
-        if self.detect_interval < 1:
-            raise ValueError(f"detect_interval must be at least 1, got {self.detect_interval}.")
+        if self.detect_interval < 1 or self.search_interval < 1:
+            raise ValueError(f"detect_interval and search_interval must be at least 1, got {self.detect_interval} "
+                             f"and {self.search_interval}.")
 
 
 @dataclass
@@ -91,6 +119,25 @@ class _Track:
     anchors: np.ndarray | None = None        # (2, 2) hip and head centre, pixels
     landmarks: np.ndarray | None = None      # (33, 2) last body landmarks, pixels
     roi_filter: OneEuroFilter | None = None
+    segmentation: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # last crop: logits, affine, landmarks
+    _mask: PersonMask | None = None
+    _mask_done: bool = False
+
+    def see(self, logits: np.ndarray, matrix: np.ndarray, landmarks: np.ndarray) -> None:
+        """Keep the crop's (S, S) segmentation logits, its (2, 3) affine and the (33, 2) landmarks read in it.
+
+        The mask is made only when another person's crop or the detector asks for it.
+        """
+        self.segmentation = (logits, matrix, landmarks)
+        self._mask, self._mask_done = None, False
+
+    def mask(self, image_shape: tuple[int, ...]) -> PersonMask | None:
+        """The person's mask from their last crop (``None``: no segmentation or an empty one)."""
+        if not self._mask_done and self.segmentation is not None:
+            logits, matrix, landmarks = self.segmentation
+            self._mask = person_mask(logits, matrix, landmarks, people_geometry.body_radius(self.roi), image_shape)
+        self._mask_done = True
+        return self._mask
 
 
 @dataclass
@@ -133,6 +180,7 @@ class BlazePoseBackend:
             raise ValueError(f"Landmark model gives {landmarker.num_body} {landmarker.keypoint_schema} joints; "
                              f"this backend writes {JOINT_SET}.")
         self.detector_runs = 0
+        self._segmentation_output = _segmentation_output(landmarker) if self.config.hide_tracked else None
         self.reset()
 
     @classmethod
@@ -160,11 +208,20 @@ class BlazePoseBackend:
         self._since_detection = self.config.detect_interval
         self._lost = False
         self._tile_cursor = 0
+        self._search_until = -np.inf
 
-    def _detection_due(self) -> bool:
+    def _detection_due(self, t: float) -> bool:
         if not self._tracks or self._lost:
             return True
-        return len(self._tracks) < self.config.max_people and self._since_detection >= self.config.detect_interval
+        interval = self.config.search_interval if t < self._search_until else self.config.detect_interval
+        return len(self._tracks) < self.config.max_people and self._since_detection >= interval
+
+    def _hidden(self, image: np.ndarray, others: list[_Track], region: np.ndarray | None = None) -> np.ndarray:
+        """``image`` with ``others`` hidden where their masks reach ``region`` (``image`` if none do)."""
+        if self._segmentation_output is None or not others:
+            return image
+        masks = [mask for mask in (track.mask(image.shape) for track in others) if mask is not None]
+        return hide_people(image, masks, region)
 
     def _detect(self, image: np.ndarray, clock: _Clock) -> None:
         """Open a track for every detected person not tracked yet (closer pass first, then the frame)."""
@@ -181,19 +238,34 @@ class BlazePoseBackend:
         self.detector_runs += 1
         self._since_detection = 0
         self._lost = False
+        first = not self._tracks
+        clock.start()
+        shown = self._hidden(image, self._tracks)  # tracked people are not looked for again
+        hidden = set() if shown is image else {track.track_id for track in self._tracks
+                                               if track.mask(image.shape) is not None}
+        clock.stop("preprocess")
         for region in passes:
             clock.start()
             if region is None:
-                inputs, matrix = self.detector.preprocess(image)
+                inputs, matrix = self.detector.preprocess(shown)
             else:
-                inputs, matrix = self.detector.preprocess_region(image, region)
+                inputs, matrix = self.detector.preprocess_region(shown, region)
             clock.stop("preprocess")
             outputs = self.detector.engine.run(inputs)
             clock.stop("detector")
-            self._open_tracks(self.detector.postprocess(outputs, matrix))
+            self._open_tracks(self.detector.postprocess(outputs, matrix), hidden)
             clock.stop("postprocess")
+        # The first people found are looked around once more next frame: only then can the closer
+        # pass, with them hidden, find a partner the whole-frame pass saw as one with them.
+        self._lost = first and bool(self._tracks)
 
-    def _open_tracks(self, detections: PoseDetections) -> None:
+    def _open_tracks(self, detections: PoseDetections, hidden: set[int] | frozenset[int] = frozenset()) -> None:
+        """Open a track per detection that is not a tracked person (``hidden``: ids hidden from the detector)."""
+        def radii(track: _Track) -> float:
+            if track.track_id in hidden:
+                return people_geometry.HIDDEN_SAME_PERSON_RADII
+            return people_geometry.SAME_PERSON_RADII
+
         for index in range(len(detections)):
             if len(self._tracks) >= self.config.max_people:
                 return
@@ -201,7 +273,7 @@ class BlazePoseBackend:
             if not np.isfinite(roi.size) or roi.size < MIN_ROI_SIZE_PX:
                 continue
             anchors = people_geometry.detection_anchors(detections.keypoints[index, 0], detections.boxes[index])
-            if any(people_geometry.covers(track.anchors, people_geometry.body_radius(track.roi), anchors)
+            if any(people_geometry.covers(track.anchors, people_geometry.body_radius(track.roi), anchors, radii(track))
                    for track in self._tracks):
                 continue
             self._tracks.append(_Track(self._next_id, roi, anchors=anchors))
@@ -223,15 +295,18 @@ class BlazePoseBackend:
         image = frame.image
         height, width = image.shape[:2]
         clock = _Clock()
-        if self._detection_due():
+        if self._detection_due(frame.timestamp):
             self._detect(image, clock)
         else:
             self._since_detection += 1
+        count = len(self._tracks)
+        established = sum(track.age > 0 for track in self._tracks)
 
         survivors: list[tuple[_Track, PoseLandmarks]] = []
-        for track in self._tracks:
+        for track in self._tracks:  # oldest first: a new track's crop hides everyone already placed
             clock.start()
-            inputs, meta = self.landmarker.preprocess(image, track.roi)
+            others = [other for other in self._tracks if other is not track] if count > 1 else []
+            inputs, meta = self.landmarker.preprocess(self._hidden(image, others, region_box(track.roi)), track.roi)
             clock.stop("preprocess")
             outputs = self.landmarker.engine.run(inputs)
             clock.stop("landmarks")
@@ -241,14 +316,21 @@ class BlazePoseBackend:
                 next_roi = self.landmarker.next_roi(result, self._smoothed_points(track, result, frame.timestamp))
             clock.stop("postprocess")
             if next_roi is None:
-                self._lost = True
+                self._lost = self._lost or track.age > 0  # a detection that led nowhere is no loss
                 continue
+            if track.age == 0 and not self._found_someone(track, result, others, image.shape):
+                continue
+            if self._segmentation_output is not None:  # later crops of this frame hide this person as now seen
+                logits = outputs[self._segmentation_output][0, :, :, 0]
+                track.see(logits, meta.matrix, result.xy[:self.landmarker.num_body])
             survivors.append((track, result))
             track.roi = next_roi
 
         clock.start()
         people = self._merge_duplicates([(track, self._observation(track, result, width, height))
                                          for track, result in survivors])
+        if sum(track.age > 0 for track, _ in people) < established:  # someone tracked was lost
+            self._search_until = frame.timestamp + self.config.search_s
         for track, observation in people:
             track.age += 1
             track.landmarks = observation.joints2d
@@ -257,6 +339,33 @@ class BlazePoseBackend:
         clock.stop("postprocess")
         return FrameObservations(frame=frame.index, time=frame.timestamp, width=width, height=height,
                                  people=tuple(observation for _, observation in people), timings_ms=clock.timings)
+
+    def _found_someone(self, track: _Track, result: PoseLandmarks, others: list[_Track],
+                       image_shape: tuple[int, ...]) -> bool:
+        """Whether a new track's first landmarks are a person, not a pose made up where nobody is seen.
+
+        At least ``NEWCOMER_SEEN`` landmarks below the face must be confidently seen inside the frame
+        (a false detection at the frame's edge gives a face and a body outside the frame), the landmarks must put the
+        hips and face where the detection did, and not lie mostly where other tracked people were
+        hidden (nothing of this person can be seen there).
+        """
+        body = slice(0, self.landmarker.num_body)
+        landmarks = result.xy[body]
+        height, width = image_shape[:2]
+        in_frame = np.all((landmarks >= 0.0) & (landmarks < [width, height]), axis=1)
+        seen = in_frame & (result.visibility[body] * result.presence[body] >= NEWCOMER_CONFIDENCE)
+        if int(seen[people_geometry.BELOW_FACE].sum()) < NEWCOMER_SEEN:
+            logger.debug("new track %d: too little of a person in the frame, dropped", track.track_id)
+            return False
+        radius = people_geometry.body_radius(track.roi)
+        if track.anchors is not None and not people_geometry.confirms_detection(track.anchors, landmarks, radius):
+            logger.debug("new track %d: landmarks away from its detection, dropped", track.track_id)
+            return False
+        masks = [mask for mask in (other.mask(image_shape) for other in others) if mask is not None]
+        if masks and hidden_fraction(landmarks, masks) > NEWCOMER_HIDDEN:
+            logger.debug("new track %d: landmarks on hidden people, dropped", track.track_id)
+            return False
+        return True
 
     def _smoothed_points(self, track: _Track, result: PoseLandmarks, t: float) -> np.ndarray | None:
         """The alignment points that place the next region, smoothed over time (``None``: raw)."""
@@ -288,3 +397,12 @@ class BlazePoseBackend:
                 continue
             kept.append((track, observation))
         return sorted(kept, key=lambda item: item[0].track_id)
+
+
+def _segmentation_output(landmarker: PoseLandmarker) -> str | None:
+    """Name of the landmark model's (1, S, S, 1) person-mask output, ``None`` when it has none."""
+    for output in landmarker.engine.sidecar.get("outputs", []):
+        shape = list(output.get("shape", []))
+        if len(shape) == 4 and shape[-1] == 1 and shape[1] == shape[2] == landmarker.size:
+            return str(output["name"])
+    return None

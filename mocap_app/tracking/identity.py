@@ -36,7 +36,20 @@ only drop the first frames of the take.
 A torso box that covers part of another person (two dancers overlapping, or a detection that
 merged both) holds both people's colours: such a look is neither compared nor learnt. Clean looks
 replace a performer's appearance every ``appearance_refresh_s`` seconds (30 s in XNect) and are
-blended in slowly (``appearance_update`` per frame) for lighting changes.
+blended in slowly (``appearance_update`` per frame) for lighting changes. A performer's first few
+looks (``appearance_trusted``) are averaged, and until then only a look of someone else altogether
+(``young_appearance_gate``) vetoes a detection: a first look may show much of a partner the detector
+has not found yet, and not even that where the performer stands (``young_stay``). A performer with
+no appearance yet pays ``unknown_look_cost`` in the assignment where the others pay their look
+distance.
+
+A region sliding from one dancer onto the other (the one behind lost, the front one's region
+drifting onto them) keeps its pose continuity, so the pose cues cannot tell; its torso box shows
+the other dancer's clothes. A look, mixed or not, that matches a lost performer clearly better
+than the performer it would go to (``look_match``, ``look_margin``) is never given to that
+performer and is handed back to the lost one; a look as much a lost performer's as its own
+performer's (``ambiguous_look``, ``ambiguous_margin``) goes to nobody that frame. Either way the
+wrong id is never given, not even for the two or three frames the slide takes.
 """
 
 from __future__ import annotations
@@ -52,6 +65,7 @@ from ..skeletons import RIG, map_joints
 from ..types import FrameObservations, Observation
 from .appearance import HS_BINS, appearance_histogram, covered_fraction, hellinger, joints_box, mixed_boxes, torso_box
 from .pose_distance import aligned_to, mean_distance, swap_invariant_distances
+from .tracker_config import TrackerConfig
 
 __all__ = ["HS_BINS", "IdentityTracker", "TrackedPerson", "TrackerConfig", "appearance_histogram"]
 
@@ -59,70 +73,6 @@ logger = logging.getLogger(__name__)
 
 #: Cost given to pairs that must never be matched.
 _INFEASIBLE = 1e6
-
-
-@dataclass(frozen=True)
-class TrackerConfig:
-    """Identity tracker settings.
-
-    Attributes:
-        weight_appearance / weight_2d / weight_3d: weights of the three dissimilarities.
-        max_cost: dissimilarity above which a detection is not the same person.
-        pose3d_scale_m: 3D distance (metres) that counts as a dissimilarity of 1.
-        min_joints_new: fewest confidently seen joints for a detection to start a new performer.
-        min_confidence: joint confidence that counts as seen.
-        keep_lost_s: how long a lost performer can come back with the same id, seconds.
-        lost_2d_growth: how much the 2D gate widens per second a performer has been lost.
-        predict_s: longest gap over which a performer's image velocity is extrapolated, seconds.
-        appearance_refresh_s: how often a performer's appearance is re-taken, seconds.
-        appearance_update: fraction of each matched frame's appearance blended into the
-            performer's (a slow drift that follows lighting without following a swap).
-        appearance_gate: Hellinger distance between a clean look and a performer's appearance
-            above which the detection is not that performer, however well placed (one dancer's
-            look against the other's is about 1, the same dancer's 0.15 to 0.35).
-        reid_appearance: Hellinger distance under which a detection no performer took gets back
-            the id of a lost performer it looks like.
-        reid_margin: a lost performer whose appearance a clean look matches (``reid_appearance``)
-            and matches better by this much than every tracked performer's takes the detection
-            before any pose is compared.
-        mixed_overlap: fraction of a torso box covered by another person's box above which the
-            look is mixed and not used.
-        near_gate: mean 2D distance to the predicted pose, in person sizes, within which a
-            detection may match a performer whatever its pose dissimilarities.
-        duplicate_gate: mean 2D distance between two detections of one frame, in person sizes,
-            below which they are the same person seen twice (a detector's overlapping boxes); the
-            one with the lower mean confidence is dropped ...
-        duplicate_3d_m: ... provided their root-relative 3D poses (when both have one) are closer
-            than this mean joint distance, metres: two people overlapping in the image (one behind
-            the other) are not merged.
-        confirm_frames: consecutive matched frames after which a new performer is confirmed
-            (given its id and returned); 5 frames is 0.17 s at 30 fps, longer than a detector's
-            typical duplicate burst and short enough to lose little of a newcomer's motion.
-        tentative_margin: added to a tentative performer's cost in the assignment, so an
-            established performer wins a detection whose costs are close.
-    """
-
-    weight_appearance: float = 1.0
-    weight_2d: float = 1.0
-    weight_3d: float = 0.5
-    max_cost: float = 1.0
-    pose3d_scale_m: float = 0.3
-    min_joints_new: int = 5
-    min_confidence: float = 0.2
-    keep_lost_s: float = 5.0
-    lost_2d_growth: float = 1.0
-    predict_s: float = 0.5
-    appearance_refresh_s: float = 30.0
-    appearance_update: float = 0.05
-    appearance_gate: float = 0.7
-    reid_appearance: float = 0.4
-    reid_margin: float = 0.15
-    mixed_overlap: float = 0.15
-    near_gate: float = 0.3
-    duplicate_gate: float = 0.15
-    duplicate_3d_m: float = 0.15
-    confirm_frames: int = 5
-    tentative_margin: float = 0.1
 
 
 @dataclass
@@ -139,6 +89,11 @@ class _Track:
     lost: bool = False
     hits: int = 1
     tentative: bool = False       # not confirmed yet: internal (negative) key, not returned
+    looks: int = 0                # clean looks the appearance is built from (since its last refresh)
+
+    def trusted_look(self, config: TrackerConfig) -> bool:
+        """Whether the appearance is built from enough clean looks for ``appearance_gate`` and re-identification."""
+        return self.appearance is not None and self.looks >= config.appearance_trusted
 
 
 @dataclass(frozen=True)
@@ -167,6 +122,7 @@ class _Detection:
     look: np.ndarray | None = None  # appearance histogram of the torso box, None when unseen
     crowded: bool = True          # the torso box overlaps another detection's box
     near: frozenset[int] = frozenset()  # performers whose expected box covers the torso box
+    look_distances: dict[int, float] = dataclasses.field(default_factory=dict)  # performer id -> Hellinger
 
     def clean_for(self, performer_id: int | None) -> bool:
         """Whether the look shows this person alone, given that it is ``performer_id``.
@@ -225,6 +181,22 @@ class IdentityTracker:
                 detection.look = np.asarray(detection.person.appearance, dtype=np.float64)
             elif image is not None:
                 detection.look = appearance_histogram(image, detection.torso)
+            if detection.look is not None:
+                detection.look_distances = {pid: hellinger(detection.look, track.appearance)
+                                            for pid, track in self.tracks.items() if track.appearance is not None}
+
+    def _looks_like_other(self, detection: _Detection, pid: int) -> bool:
+        """Whether the look matches a lost performer with a trusted look clearly better than performer ``pid``.
+
+        Only a lost performer counts: while both dancers are seen the assignment weighs the looks of
+        both, and a torso box showing a partner in front of it would otherwise veto its own dancer."""
+        c = self.config
+        own = detection.look_distances.get(pid)
+        if own is None or detection.crowded:  # another detection in the torso box: their clothes may be in it
+            return False
+        return any(other != pid and self.tracks[other].lost and self.tracks[other].trusted_look(c)
+                   and distance <= c.look_match
+                   and distance + c.look_margin <= own for other, distance in detection.look_distances.items())
 
     def _predicted(self, track: _Track, t: float) -> np.ndarray:
         """(J, 2) where the performer's joints are expected at time ``t`` (constant image velocity)."""
@@ -246,8 +218,12 @@ class IdentityTracker:
             if mean3d is not None:
                 cost += c.weight_3d * mean3d / c.pose3d_scale_m
         if detection.look is not None and track.appearance is not None:
-            look_distance = hellinger(detection.look, track.appearance)
-            if look_distance > c.appearance_gate and detection.clean_for(None):
+            if not track.trusted_look(c) and not track.lost and distance <= c.young_stay:
+                return cost + c.unknown_look_cost
+            look_distance = detection.look_distances[track.performer_id]
+            gate = c.appearance_gate if track.trusted_look(c) else c.young_appearance_gate
+            if (look_distance > gate and detection.clean_for(None)) or self._looks_like_other(detection,
+                                                                                              track.performer_id):
                 return _INFEASIBLE
             cost += c.weight_appearance * look_distance
         return cost if cost <= c.max_cost or distance <= c.near_gate else _INFEASIBLE
@@ -271,11 +247,16 @@ class IdentityTracker:
         for i, detection in enumerate(detections):
             if not detection.duplicate and i not in assigned:
                 costs[i] = [self._cost(self.tracks[pid], detection, t) for pid in ids]
-        if costs.size:  # established performers win close calls against tentative ones
+        if costs.size:  # established performers win close calls against tentative ones and unknown looks
             handicap = np.array([self.config.tentative_margin if self.tracks[pid].tentative else 0.0 for pid in ids])
+            unknown = np.array([self.tracks[pid].appearance is None for pid in ids])
+            seen = np.array([d.look is not None for d in detections])
+            handicap = handicap + self.config.unknown_look_cost * (seen[:, None] & unknown[None, :])
             rows, cols = linear_sum_assignment(np.where(costs < _INFEASIBLE, costs + handicap, costs))
             assigned.update({int(r): ids[k] for r, k in zip(rows, cols, strict=True) if costs[r, k] < _INFEASIBLE})
         assigned.update(self._reidentify(detections, assigned))
+        held = self._ambiguous(detections, assigned)
+        assigned = {i: pid for i, pid in assigned.items() if i not in held}
         matched = set(assigned.values())
         for pid in [pid for pid in self.tracks if pid not in matched]:
             if self.tracks[pid].tentative:  # confirmation needs consecutive frames
@@ -285,7 +266,7 @@ class IdentityTracker:
                 self.tracks[pid].lost = True
         result = []
         for i, detection in enumerate(detections):
-            if detection.duplicate:
+            if detection.duplicate or i in held:
                 continue
             pid = assigned.get(i)
             if pid is None:
@@ -313,9 +294,13 @@ class IdentityTracker:
         just become someone else, as a detector's region slides from one dancer to the other).
         """
         taken = set(assigned.values())
-        candidates = [pid for pid, track in self.tracks.items() if track.appearance is not None and pid not in taken
+        candidates = [pid for pid, track in self.tracks.items() if track.trusted_look(self.config) and pid not in taken
                       and (margin is None or track.lost)]
-        free = [i for i, d in enumerate(detections) if i not in assigned and not d.duplicate and d.clean_for(None)]
+        # Coming back (margin given), a look with a lost performer expected near it may still be used:
+        # a look mixing two people is within ``reid_appearance`` of neither, one mostly of the
+        # performer coming back is (a dancer the other's region slid onto while they were hidden).
+        free = [i for i, d in enumerate(detections) if i not in assigned and not d.duplicate
+                and (d.clean_for(None) or (margin is not None and d.look is not None and not d.crowded))]
         if not candidates or not free:
             return {}
         tracked = [tr.appearance for tr in self.tracks.values() if not tr.lost and tr.appearance is not None]
@@ -325,7 +310,9 @@ class IdentityTracker:
             rival = min((hellinger(look, appearance) for appearance in tracked), default=1.0) if margin else 1.0
             for k, pid in enumerate(candidates):
                 distance = hellinger(look, self.tracks[pid].appearance)
-                if distance <= self.config.reid_appearance and (margin is None or distance + margin <= rival):
+                clear = distance <= self.config.look_match and distance + self.config.look_margin <= rival
+                if (distance <= self.config.reid_appearance and (margin is None or distance + margin <= rival)) or (
+                        margin is not None and clear):
                     costs[r, k] = distance
         rows, cols = linear_sum_assignment(costs)
         found = {free[r]: candidates[k] for r, k in zip(rows, cols, strict=True) if costs[r, k] < _INFEASIBLE}
@@ -333,6 +320,23 @@ class IdentityTracker:
             logger.info("performer %d re-identified by appearance (%.2f)", pid,
                         costs[free.index(i), candidates.index(pid)])
         return found
+
+    def _ambiguous(self, detections: list[_Detection], assigned: dict[int, int]) -> set[int]:
+        """Detections given to a performer whose look is as much another performer's, who is lost or unmatched."""
+        c = self.config
+        taken = set(assigned.values())
+        held = set()
+        for i, pid in assigned.items():
+            distances = detections[i].look_distances
+            own = distances.get(pid)
+            if own is None or own <= c.ambiguous_look or self.tracks[pid].tentative:
+                continue
+            if any(other not in taken and self.tracks[other].trusted_look(c) and not self.tracks[other].tentative
+                   and distance <= own + c.ambiguous_margin for other, distance in distances.items()):
+                logger.debug("detection %d: look %.2f from performer %d and as close to another: given to nobody",
+                             i, own, pid)
+                held.add(i)
+        return held
 
     def _may_start(self, detection: _Detection) -> bool:
         """Whether an unmatched detection is seen well enough to become a new performer."""
@@ -374,7 +378,7 @@ class IdentityTracker:
         rig2d = detection.rig2d
         look = detection.look if detection.clean_for(pid) else None
         self.tracks[pid] = _Track(pid, t, t, rig2d, np.zeros(2), detection.rig3d, look, t, _size(rig2d),
-                                  tentative=tentative)
+                                  tentative=tentative, looks=int(look is not None))
         if not tentative:
             logger.info("performer %d appeared at %.2f s", pid, t)
         return pid
@@ -405,10 +409,14 @@ class IdentityTracker:
             track.joints3d = rig3d if track.joints3d is None else np.where(np.isfinite(rig3d), rig3d, track.joints3d)
         look = detection.look if detection.clean_for(track.performer_id) else None
         refresh_due = t - track.appearance_time >= self.config.appearance_refresh_s
+        if look is not None and track.appearance is not None and not track.trusted_look(self.config):
+            # a young appearance this far from the performer's clean look was mostly someone else's: start again
+            refresh_due = refresh_due or hellinger(look, track.appearance) > self.config.young_appearance_gate
         if look is not None and (track.appearance is None or refresh_due):
-            track.appearance, track.appearance_time = look, t
-        elif look is not None:
-            rate = self.config.appearance_update
+            track.appearance, track.appearance_time, track.looks = look, t, 1
+        elif look is not None:  # the first looks are averaged, later ones blended in slowly
+            track.looks += 1
+            rate = max(self.config.appearance_update, 1.0 / track.looks)
             track.appearance = (1.0 - rate) * track.appearance + rate * look
         track.size_px = 0.8 * track.size_px + 0.2 * _size(rig2d)
         track.last_seen, track.lost = t, False
