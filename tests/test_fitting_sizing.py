@@ -66,3 +66,22 @@ def test_segment_lengths_measured_once_size_the_body_like_measured_twice():
     ratio = skeleton_scale_ratio(samples, offsets)
     assert skeleton_scale_ratio(samples, offsets, lengths) == ratio
     assert abs(ratio * 1.3 - 1.0) < 0.15  # brings the 1.3x samples back near the rig's size
+
+
+def test_segment_lengths_pool_left_and_right_and_skip_missing_joints():
+    """A limb segment's length is the median over both sides' valid samples; a segment never seen is left out."""
+    from mocap_app.fitting.bones import segment_lengths
+
+    samples = _cmu_like_samples(np.random.default_rng(5), count=7)
+    samples[:, RIG.index("LeftForeArm")] = np.nan  # left upper arm and forearm unseen: the right side alone
+    samples[2, RIG.index("RightHand")] = np.nan
+    samples[:, RIG.index("Head")] = np.nan  # neck-head never seen
+    thigh = np.concatenate([np.linalg.norm(samples[:, RIG.index(side + "UpLeg")] - samples[:, RIG.index(side + "Leg")],
+                                           axis=1) for side in ("Left", "Right")])
+    forearm = np.linalg.norm(samples[:, RIG.index("RightForeArm")] - samples[:, RIG.index("RightHand")], axis=1)
+    hips = np.linalg.norm(samples[:, RIG.index("LeftUpLeg")] - samples[:, RIG.index("RightUpLeg")], axis=1)
+    lengths = segment_lengths(samples)
+    measured = sorted(lengths.values())
+    assert len(lengths) == 9  # every segment but the neck-head one
+    for expected in (np.median(thigh), np.median(forearm[np.isfinite(forearm)]), np.median(hips)):
+        assert min(abs(value - expected) for value in measured) < 1e-12

@@ -197,3 +197,11 @@ def test_limb_groups_pair_each_left_joint_with_its_mirror(name):
         for a, b in zip(left, right, strict=True):
             assert schema.joints[a].lower().startswith("left") and schema.joints[b].lower().startswith("right")
             assert schema.mirror[a] == schema.joints[b]
+
+
+def test_the_correction_is_opt_in_for_the_pipeline():
+    from mocap_app.pipeline.runner import PipelineConfig
+
+    assert not LimbSwapConfig().enabled
+    assert not PipelineConfig().stage3_config().limb_swap.enabled
+    assert PipelineConfig(limb_swap=True).stage3_config().limb_swap.enabled

@@ -38,6 +38,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     video.add_argument("--max-frames", type=int, default=None, metavar="N", help="evaluate at most N frames")
     video.add_argument("--max-people", type=int, default=None, metavar="N",
                        help="most performers tracked (default: the clip's performer count)")
+    video.add_argument("--limb-swap", action="store_true",
+                       help="undo the detector's short left/right leg mix-ups (experimental; off by default)")
     video.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
@@ -93,6 +95,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.folder.is_dir():
         raise FileNotFoundError(f"No clip folder at {args.folder}; render one with 'mocap synth --out DIR'.")
     report = evaluate_video(args.folder, args.engine, args.calibration, args.max_frames, args.max_people,
-                            show_progress=not args.json)
+                            show_progress=not args.json, limb_swap=args.limb_swap)
     print(report_json(report) if args.json else report_table(report))
     return 0

@@ -45,6 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--calibration", type=Path, metavar="FILE", help="camera calibration for --export")
     parser.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
     parser.add_argument("--no-foot-lock", action="store_true", help="export BVH without the foot-lock pass")
+    parser.add_argument("--limb-swap", action="store_true",
+                        help="undo the detector's short left/right leg mix-ups (experimental; off by default)")
     parser.add_argument("--max-people", type=int, default=4, metavar="N", help="most people tracked (default 4)")
     parser.add_argument("--detect-interval", type=int, default=10, metavar="N",
                         help="frames between detector runs while people are tracked (default 10)")
@@ -120,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     recorder = None
     if args.export is not None:
         config = PipelineConfig(engine=args.engine, device=args.provider, max_people=args.max_people,
-                                calibration=calibration)
+                                calibration=calibration, limb_swap=args.limb_swap)
         pipeline = Pipeline(config, backend)
         floor = calibration is not None and calibration.ground is not None
         recorder = TakeRecorder(new_journal_path(args.export), floor_calibrated=floor)

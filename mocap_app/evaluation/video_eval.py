@@ -259,7 +259,8 @@ def _mean_timings(run: ClipRun) -> dict[str, float]:
 
 
 def evaluate_video(folder: str | Path, engine: str, calibration: str = "rendered", max_frames: int | None = None,
-                   max_people: int | None = None, backend: Any = None, show_progress: bool = True) -> VideoReport:
+                   max_people: int | None = None, backend: Any = None, show_progress: bool = True,
+                   limb_swap: bool = False) -> VideoReport:
     """Run the pipeline on a rendered clip folder and measure it.
 
     Args:
@@ -270,6 +271,7 @@ def evaluate_video(folder: str | Path, engine: str, calibration: str = "rendered
         max_people: most performers tracked (default: the clip's performer count).
         backend: an already built Stage I backend (tests pass one loaded from their model folder).
         show_progress: draw a progress bar.
+        limb_swap: switch on Stage III's left/right leg-swap correction.
 
     Raises:
         FileNotFoundError, MocapError: missing clip files, unknown calibration mode, missing weights.
@@ -277,6 +279,6 @@ def evaluate_video(folder: str | Path, engine: str, calibration: str = "rendered
     folder = Path(folder)
     truth = read_clip_truth(folder)
     pipeline = make_pipeline(engine, load_rendered_calibration(folder, calibration),
-                             max_people or len(truth.scene["performers"]), backend)
+                             max_people or len(truth.scene["performers"]), backend, limb_swap)
     run = run_clip(folder, pipeline, max_frames, show_progress=show_progress)
     return evaluate_run(truth, run, folder.name)

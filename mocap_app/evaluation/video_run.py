@@ -79,9 +79,11 @@ def load_rendered_calibration(folder: Path, mode: str) -> Any:
     return CameraCalibration.load(path)
 
 
-def make_pipeline(engine: str, calibration: Any, max_people: int, backend: Any = None) -> Pipeline:
+def make_pipeline(engine: str, calibration: Any, max_people: int, backend: Any = None,
+                  limb_swap: bool = False) -> Pipeline:
     """A pipeline for one clip (raises ``MocapError`` naming the fix when the engine has no weights)."""
-    return Pipeline(PipelineConfig(engine=engine, max_people=max_people, calibration=calibration), backend=backend)
+    config = PipelineConfig(engine=engine, max_people=max_people, calibration=calibration, limb_swap=limb_swap)
+    return Pipeline(config, backend=backend)
 
 
 def run_clip(folder: Path, pipeline: Pipeline, max_frames: int | None = None, on_result: ResultHook | None = None,

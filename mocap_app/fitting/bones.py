@@ -45,6 +45,21 @@ def _mirror_name(name: str) -> str:
     return name.replace("Left", "Right") if name.startswith("Left") else name
 
 
+def _segment_pairs() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Joint index pairs of every segment's left and right side (``from``, ``to``: (2, R) each; a
+    segment without sides measures one pair, twice), and whether the second one is a real mirror."""
+    first, second, mirrored = [], [], []
+    for a, b, _, is_width in _SEGMENTS:
+        single = is_width or not a.startswith("Left") and not b.startswith("Left")
+        first.append(RIG.indices([a, a if single else _mirror_name(a)]))
+        second.append(RIG.indices([b, b if single else _mirror_name(b)]))
+        mirrored.append(not single)
+    return np.array(first).T, np.array(second).T, np.array(mirrored)
+
+
+_PAIR_FROM, _PAIR_TO, _MIRRORED = _segment_pairs()
+
+
 def segment_lengths(samples: np.ndarray) -> dict[int, float]:
     """Median length of each measurable segment.
 
@@ -55,18 +70,14 @@ def segment_lengths(samples: np.ndarray) -> dict[int, float]:
         segment row index -> length, metres, for segments with at least ``MIN_SAMPLES`` samples
         (left and right sides pooled).
     """
-    result = {}
-    for row, (a, b, _, is_width) in enumerate(_SEGMENTS):
-        pairs = [(a, b)] if is_width or not a.startswith("Left") and not b.startswith("Left") else [
-            (a, b), (_mirror_name(a), _mirror_name(b))]
-        lengths = []
-        for first, second in pairs:
-            d = np.linalg.norm(samples[:, RIG.index(first)] - samples[:, RIG.index(second)], axis=-1)
-            lengths.append(d[np.isfinite(d)])
-        pooled = np.concatenate(lengths)
-        if len(pooled) >= MIN_SAMPLES:
-            result[row] = float(np.median(pooled))
-    return result
+    # All segments at once (this runs on every re-size): (2, N, R) lengths, one sort, NaNs sorted last.
+    d = np.linalg.norm(samples[:, _PAIR_FROM] - samples[:, _PAIR_TO], axis=-1).transpose(1, 0, 2)
+    d[1, :, ~_MIRRORED] = np.nan  # (a segment without sides counts once)
+    d = np.sort(d.reshape(-1, len(_SEGMENTS)), axis=0)
+    count = np.isfinite(d).sum(axis=0)
+    columns = np.arange(len(_SEGMENTS))
+    median = 0.5 * (d[np.maximum(count - 1, 0) // 2, columns] + d[count // 2 - (count == 0), columns])
+    return {row: float(median[row]) for row in columns if count[row] >= max(MIN_SAMPLES, 1)}
 
 
 def _scaled_chains() -> tuple[list[list[np.ndarray]], list[float]]:
@@ -161,8 +172,8 @@ def girdle_shape(samples: np.ndarray, centre: str, left: str, right: str) -> np.
     y /= np.maximum(np.linalg.norm(y, axis=1, keepdims=True), 1e-9)
     z = np.cross(x, y)
     mid = 0.5 * (lft + rgt) - c
-    return np.array([np.median(0.5 * np.linalg.norm(lft - rgt, axis=1)), np.median(-np.sum(mid * y, axis=1)),
-                     np.median(np.sum(mid * z, axis=1))])
+    return np.median(np.stack([0.5 * np.linalg.norm(lft - rgt, axis=1), -np.sum(mid * y, axis=1),
+                               np.sum(mid * z, axis=1)], axis=1), axis=0)
 
 
 def _apply_girdles(offsets: np.ndarray, samples: np.ndarray, unit: float) -> None:

@@ -28,6 +28,7 @@ from ..fitting.camera import camera_from_calibration
 from ..fitting.fitter import FitConfig
 from ..fitting.residuals import FitWeights
 from ..tracking.identity import TrackerConfig
+from ..tracking.limb_swap import LimbSwapConfig
 from ..tracking.one_euro import FILTER_2D, FILTER_3D, FILTER_FINAL, OneEuroParams
 from ..types import Frame, FrameObservations, FrameResult
 from .stage3 import Stage3, Stage3Config
@@ -65,6 +66,8 @@ class PipelineConfig:
         filter_2d / filter_3d / filter_final: 1-Euro filter strengths (``None`` switches one off).
         fit_weights: Stage III energy weights.
         tracker: identity tracker settings.
+        limb_swap: undo the detector's short left/right leg mix-ups in Stage III (off by default;
+            see :mod:`mocap_app.tracking.limb_swap`).
     """
 
     engine: str = DEFAULT_BACKEND
@@ -76,6 +79,7 @@ class PipelineConfig:
     filter_final: OneEuroParams | None = FILTER_FINAL
     fit_weights: FitWeights = field(default_factory=FitWeights)
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    limb_swap: bool = False
 
     def __post_init__(self) -> None:
         if self.engine not in BACKENDS:
@@ -87,7 +91,8 @@ class PipelineConfig:
 
     def stage3_config(self) -> Stage3Config:
         return Stage3Config(fit=FitConfig(weights=self.fit_weights), tracker=self.tracker, filter_2d=self.filter_2d,
-                            filter_3d=self.filter_3d, filter_final=self.filter_final)
+                            filter_3d=self.filter_3d, filter_final=self.filter_final,
+                            limb_swap=LimbSwapConfig(enabled=self.limb_swap))
 
 
 class Pipeline:
