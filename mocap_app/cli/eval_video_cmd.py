@@ -57,7 +57,7 @@ def report_table(report) -> str:  # report: VideoReport
              f"  {'2D error median / p90 (px)':<28}{_fmt('{:.1f}', r.px_median):>10} / {_fmt('{:.1f}', r.px_p90)}"
              f"   (visible joints: median {_fmt('{:.1f}', r.px_median_seen)})",
              f"  {'  engine alone, raw 2D':<28}{_fmt('{:.1f}', r.raw_px_median):>10} / {_fmt('{:.1f}', r.raw_px_p90)}"
-             "   (before Stage III's limb-swap correction)",
+             "   (the engine's own 2D; differs only with --limb-swap)",
              f"  {'2D bias / random (px)':<28}{_fmt('{:.1f}', r.px_bias):>10} / {_fmt('{:.1f}', r.px_random)}"
              "   (per joint: |mean error|, RMS scatter about it)",
              f"  {'':<28}{'Stage III':>10}{'raw engine':>14}"]

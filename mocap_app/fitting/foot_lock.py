@@ -31,8 +31,10 @@ step of studio mocap tools:
    about its own axis (the bend plane turns only as far as the target demands) and turns the Foot
    joint back so the foot keeps its world orientation, except where ankle and toe are both down:
    there the foot turns (smallest rotation, faded in and out) so the toe also lands on its lock.
-   A segment whose lock lies more than ``max_overreach_m`` beyond the leg's reach is skipped by
-   the IK (the rest of the body is not bent to reach it); a smaller overreach straightens the leg
+   Frames whose lock lies more than ``max_overreach_m`` beyond the leg's reach are left out of the
+   IK (the rest of the body is not bent to reach it; the correction fades there like at a contact's
+   end), so a walking contact whose ends are out of reach (a trailing leg at toe-off, a foot still
+   swinging in the lead frames) keeps its planted middle; a smaller overreach straightens the leg
    and leaves the ankle that little short of the lock.
 
 Everything is vectorised over frames; Python loops run over the four foot joints, two legs and
@@ -77,7 +79,8 @@ class FootLockConfig:
         min_contact_s: shortest contact segment kept, seconds.
         max_gap_s: non-contact gaps up to this long between two contacts are merged, seconds.
         blend_s: fade of the correction in and out of a contact, seconds.
-        max_overreach_m: skip a segment whose lock needs more than this beyond the leg's reach.
+        max_overreach_m: leave out of the IK the frames whose lock needs more than this beyond the
+            leg's reach (a segment with no frame left counts as skipped).
         shift_root: first move the root horizontally so the planted joints land on their locks on
             average (the fit's foot slide is mostly the body's depth jitter), then IK the rest.
         lead_s: start every contact this much earlier: the live fit's filters land a foot a frame
@@ -126,7 +129,7 @@ class FootLockResult:
         local_rotations: (F, J, 4) local quaternions (x, y, z, w) with corrected leg joints.
         contacts: (F, 4) bool contact of LeftFoot, LeftToeBase, RightFoot, RightToeBase.
         segments: contact segments locked (per leg: runs of frames with the ankle or the toe down).
-        skipped: such segments skipped because the lock was out of the leg's reach.
+        skipped: such segments skipped because the lock was out of the leg's reach in all their frames.
     """
 
     root_positions: np.ndarray
@@ -333,10 +336,11 @@ def _leg_correction(positions: np.ndarray, world: dict[str, np.ndarray], names: 
     if active.any():
         labels, count = _segments(active)
         overreach = np.linalg.norm(ankle + np.nan_to_num(shift) - hip, axis=1) - (thigh + shin)
-        worst = ndimage.maximum(overreach, labels, np.arange(1, count + 1))
-        bad = np.concatenate([[False], np.asarray(worst) > config.max_overreach_m])
-        skipped = int(bad.sum())
-        active &= ~bad[labels]
+        # Per frame, not per segment: a walking contact is out of reach only at its ends (the lead
+        # frames of a foot still swinging, a trailing leg at toe-off), and dropping the whole
+        # segment for those frames would let the planted middle slide.
+        active &= overreach <= config.max_overreach_m
+        skipped = count - len(np.unique(labels[active]))
     if not active.any():
         return np.zeros(len(active), dtype=bool), {}, 0, skipped
     correction = _fade(active, np.nan_to_num(shift), round(config.blend_s * fps),

@@ -55,6 +55,12 @@ BVH_TO_VNECT21: dict[str, dict[str, str]] = {
         "left_shoulder": "lShldr", "left_elbow": "lForeArm", "left_wrist": "lHand",
         "left_hip": "lThigh", "left_knee": "lShin", "left_ankle": "lFoot",
     }, "l", "r"),
+    # The application's own rig (its BVH exports and the parametric reference walk).
+    "rig22": _sides({
+        "pelvis": "Hips", "spine": "Spine1", "neck": "Neck", "head": "Head",
+        "left_shoulder": "LeftArm", "left_elbow": "LeftForeArm", "left_wrist": "LeftHand",
+        "left_hip": "LeftUpLeg", "left_knee": "LeftLeg", "left_ankle": "LeftFoot", "left_toe": "LeftToeBase",
+    }, "Left", "Right"),
 }
 
 Sources = tuple[tuple[str, float], ...]
