@@ -35,7 +35,10 @@ step of studio mocap tools:
    IK (the rest of the body is not bent to reach it; the correction fades there like at a contact's
    end), so a walking contact whose ends are out of reach (a trailing leg at toe-off, a foot still
    swinging in the lead frames) keeps its planted middle; a smaller overreach straightens the leg
-   and leaves the ankle that little short of the lock.
+   and leaves the ankle that little short of the lock. A toe down whose ankle lock is out of reach
+   (only the toe in contact, or the last frames of an ankle contact: the heel lifting at toe-off while
+   the live fit still holds it low) pivots instead: the leg reaches as far as it can and the foot
+   turns so the toe lands on its lock, as long as leg and foot together reach it.
 
 Everything is vectorised over frames; Python loops run over the four foot joints, two legs and
 contact segments only. Forward kinematics comes from :mod:`mocap_app.bvh` (``motion_from_rig`` +
@@ -318,6 +321,20 @@ def _shift_root(positions: np.ndarray, joints: list[int], contacts: np.ndarray, 
     return _fade(active, shift, blend_frames, positions[:, 0] * [1, 0, 1] if blend_to_lock else None)
 
 
+def _heel_off(contact: np.ndarray, out_of_reach: np.ndarray) -> np.ndarray:
+    """(F,) bool frames at the end of a contact segment whose lock is out of reach from there on.
+
+    That is a heel lifting at toe-off while the live fit still holds it low: the toe pivots instead.
+    """
+    labels, count = _segments(contact)
+    off = np.zeros_like(contact)
+    for segment in range(1, count + 1):
+        inside = np.flatnonzero(labels == segment)
+        reach = inside[~out_of_reach[inside]]
+        off[inside[inside > (reach[-1] if len(reach) else -1)]] = True
+    return off
+
+
 def _leg_correction(positions: np.ndarray, world: dict[str, np.ndarray], names: tuple[str, ...],
                     offsets: np.ndarray, contacts: np.ndarray, locks: np.ndarray, fps: float,
                     config: FootLockConfig) -> tuple[np.ndarray, dict[str, np.ndarray], int, int]:
@@ -338,8 +355,14 @@ def _leg_correction(positions: np.ndarray, world: dict[str, np.ndarray], names: 
         overreach = np.linalg.norm(ankle + np.nan_to_num(shift) - hip, axis=1) - (thigh + shin)
         # Per frame, not per segment: a walking contact is out of reach only at its ends (the lead
         # frames of a foot still swinging, a trailing leg at toe-off), and dropping the whole
-        # segment for those frames would let the planted middle slide.
-        active &= overreach <= config.max_overreach_m
+        # segment for those frames would let the planted middle slide. A toe down with the heel up
+        # can still be reached by a straight leg and a foot pivoted onto it (the foot turn below).
+        foot_length = np.linalg.norm(positions[:, toe] - ankle, axis=1)
+        toe_reach = np.linalg.norm(np.nan_to_num(toe_locks) - hip, axis=1) - (thigh + shin) - foot_length
+        pivot = toe_contact & (toe_reach <= config.max_overreach_m) & (
+            ~ankle_contact | _heel_off(ankle_contact, overreach > config.max_overreach_m))
+        shift = np.where((pivot & ankle_contact)[:, None], toe_locks - positions[:, toe], shift)
+        active &= (overreach <= config.max_overreach_m) | pivot
         skipped = count - len(np.unique(labels[active]))
     if not active.any():
         return np.zeros(len(active), dtype=bool), {}, 0, skipped
@@ -348,12 +371,16 @@ def _leg_correction(positions: np.ndarray, world: dict[str, np.ndarray], names: 
     moved = np.linalg.norm(correction, axis=1) > 0
     thigh_turn, shin_turn, _ = two_bone_ik(hip[moved], knee[moved], ankle[moved], ankle[moved] + correction[moved],
                                            world[leg][moved][:, :, 0], thigh, shin)
-    # Ankle and toe both down: turn the foot (faded like the shift) so the toe lands on its lock too.
-    both = ankle_contact & toe_contact & active
+    # Toe down: turn the foot (faded like the shift) so the toe lands on its lock from where the IK put
+    # the ankle (its lock, or as far as the leg reaches when the toe pivots).
+    both = toe_contact & active
     aim = np.zeros((len(active), 3))
     if both.any():
+        reached = ankle[both] + correction[both] - hip[both]  # where the IK puts the ankle: clamped to reach
+        reached *= np.minimum(1.0, MAX_REACH_FRACTION * (thigh + shin) / np.maximum(
+            np.linalg.norm(reached, axis=1), _EPS))[:, None]
         now = positions[both, toe] - ankle[both]
-        want = toe_locks[both] - (ankle[both] + correction[both])
+        want = toe_locks[both] - (hip[both] + reached)
         axis = np.cross(now, want)
         sine, cosine = np.linalg.norm(axis, axis=1), np.einsum("fi,fi->f", now, want)
         aim[both] = _normalise(axis) * np.arctan2(sine, cosine)[:, None]
