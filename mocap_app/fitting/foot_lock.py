@@ -15,7 +15,8 @@ step of studio mocap tools:
    low percentile, so a fit whose floor drifts up a little still plants) and slow (horizontal speed
    by centred differences, lightly smoothed), with hysteresis (stricter to enter than to stay), short
    gaps merged and too-short segments dropped. Each contact then starts ``lead_s`` earlier: the
-   live fit lands a foot late, and its last swing frames are where a planted foot slid most.
+   live fit lands a foot late, and its last swing frames are where a planted foot slid most. A first
+   contact near the take's start reaches back to frame 0 over a low foot (the live fit settling, ``settle_s``).
 2. **Locks**: per contact segment the median position of the joint over its detected frames
    (height clamped to its floor level, and to a calibrated floor when one is given; in the lead
    frames horizontal only).
@@ -68,6 +69,8 @@ FLOOR_PERCENTILE = 2.0
 ROLLING_FLOOR_PERCENTILE = 5.0
 #: Fraction of the full leg length the IK reaches at most (a fully straight knee has no bend plane).
 MAX_REACH_FRACTION = 0.9995
+#: Fewest settling frames before a first contact worth extending to frame 0 (fewer: the lead covers them).
+MIN_SETTLE_FRAMES = 3
 _EPS = 1e-9
 
 
@@ -98,6 +101,10 @@ class FootLockConfig:
         glide_speed_mps: where the two ankles move slower than this relative to each other, low
             foot joints are in contact whatever their speed: the whole body gliding on its feet
             is the live fit's depth error, not motion (see :func:`gliding`); 0 switches it off.
+        settle_s / settle_height_m: a joint's first contact that starts within ``settle_s`` of the
+            take's start is started at frame 0 when the joint stays within ``settle_height_m`` of its
+            floor level until then: while the live fit settles it moves planted feet by centimetres
+            per frame (see :func:`_settling`); ``settle_s`` 0 switches it off.
     """
 
     enter_height_m: float = 0.07
@@ -114,12 +121,14 @@ class FootLockConfig:
     floor_window_s: float = 2.0
     blend_to_lock: bool = True
     glide_speed_mps: float = 0.3
+    settle_s: float = 0.3
+    settle_height_m: float = 0.05
 
     def __post_init__(self) -> None:
         if not (0 < self.enter_height_m <= self.exit_height_m and 0 < self.enter_speed_mps <= self.exit_speed_mps):
             raise ValueError("FootLockConfig: need 0 < enter <= exit for both the height and the speed thresholds.")
         if min(self.min_contact_s, self.max_gap_s, self.blend_s, self.max_overreach_m, self.speed_sigma_frames,
-               self.lead_s, self.floor_window_s, self.glide_speed_mps) < 0:
+               self.lead_s, self.floor_window_s, self.glide_speed_mps, self.settle_s, self.settle_height_m) < 0:
             raise ValueError("FootLockConfig: durations, sigma and max_overreach_m must be >= 0.")
 
 
@@ -162,6 +171,16 @@ def _horizontal_speed(positions: np.ndarray, fps: float, config: FootLockConfig)
     return np.linalg.norm(velocity, axis=1)
 
 
+def _height(positions: np.ndarray, fps: float, config: FootLockConfig) -> np.ndarray:
+    """(F,) height of one joint's (F, 3) positions above its floor level (take's and rolling), metres."""
+    floor = np.percentile(positions[:, 1], FLOOR_PERCENTILE)
+    window = round(config.floor_window_s * fps)
+    if window >= 3:
+        rolling = ndimage.percentile_filter(positions[:, 1], ROLLING_FLOOR_PERCENTILE, size=window, mode="nearest")
+        floor = np.maximum(floor, rolling)
+    return positions[:, 1] - floor
+
+
 def detect_contacts(positions: np.ndarray, fps: float, config: FootLockConfig,
                     still: np.ndarray | None = None) -> np.ndarray:
     """(F,) bool contact of one joint from its (F, 3) world positions over the whole take.
@@ -169,12 +188,7 @@ def detect_contacts(positions: np.ndarray, fps: float, config: FootLockConfig,
     ``still`` (F,) bool: frames where the joint counts as slow whatever its speed (the whole body
     glides, see :func:`gliding`); only its height decides there.
     """
-    floor = np.percentile(positions[:, 1], FLOOR_PERCENTILE)
-    window = round(config.floor_window_s * fps)
-    if window >= 3:
-        rolling = ndimage.percentile_filter(positions[:, 1], ROLLING_FLOOR_PERCENTILE, size=window, mode="nearest")
-        floor = np.maximum(floor, rolling)
-    height = positions[:, 1] - floor
+    height = _height(positions, fps, config)
     speed = _horizontal_speed(positions, fps, config)
     if still is not None:
         speed = np.where(still, 0.0, speed)
@@ -205,6 +219,24 @@ def gliding(positions: np.ndarray, ankles: tuple[int, int], fps: float, config: 
     """
     left, right = ankles
     return _horizontal_speed(positions[:, left] - positions[:, right], fps, config) < config.glide_speed_mps
+
+
+def _settling(contact: np.ndarray, height: np.ndarray, fps: float, config: FootLockConfig) -> np.ndarray:
+    """(F,) ``contact`` with its first segment started at frame 0 where the joint stays low until then.
+
+    In its first frames the live fit is still settling (sizing the performer, filters warming up)
+    and moves a planted foot by centimetres per frame, so the speed test finds the contact only
+    once it has settled. A foot that stays within ``settle_height_m`` of its floor level from the
+    first frame until a contact that starts within ``settle_s`` did not step there: it was planted
+    all along. (A low run with no contact after it is left alone: it holds no lock to extend.)
+    """
+    starts = np.flatnonzero(contact)
+    if not len(starts) or starts[0] < MIN_SETTLE_FRAMES or starts[0] > round(config.settle_s * fps):
+        return contact
+    out = contact.copy()
+    if (height[:starts[0]] < config.settle_height_m).all():
+        out[:starts[0]] = True
+    return out
 
 
 def _lead(contact: np.ndarray, frames: int) -> np.ndarray:
@@ -395,6 +427,9 @@ def _contacts_and_locks(positions: np.ndarray, joints: list[int], fps: float, co
     """(F, 4) contacts (lead frames included) and (F, 4, 3) locks of the ``joints`` of (F, J, 3) positions."""
     core = np.stack([detect_contacts(positions[:, joint], fps, config, still) for joint in joints], axis=1)
     contacts = np.stack([_lead(core[:, c], round(config.lead_s * fps)) for c in range(len(joints))], axis=1)
+    if config.settle_s > 0:
+        contacts = np.stack([_settling(contacts[:, c], _height(positions[:, j], fps, config), fps, config)
+                             for c, j in enumerate(joints)], axis=1)
     locks = np.stack([_locks(positions[:, j], contacts[:, c], floor_y, core[:, c]) for c, j in enumerate(joints)],
                      axis=1)
     return contacts, locks
