@@ -15,6 +15,8 @@ relative to the neck. Otherwise even perfect input would leave those joints cent
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from ..skeletons import RIG, RIG_REST_HEIGHT_M
@@ -94,6 +96,8 @@ def _scaled_chains() -> tuple[list[list[np.ndarray]], list[float]]:
 
 
 _SCALED_CHAINS, _REST_LENGTHS = _scaled_chains()
+#: (from joint, to joint) -> segment row, for naming segments from outside (bias factors).
+_SEGMENT_ROWS = {(a, b): row for row, (a, b, _, _) in enumerate(_SEGMENTS)}
 
 
 def rig_height(offsets: np.ndarray) -> float:
@@ -106,8 +110,8 @@ def rig_height(offsets: np.ndarray) -> float:
     return float(head_top - positions[:, 1].min())
 
 
-def estimate_offsets(samples: np.ndarray | None, height_m: float,
-                     lengths: dict[int, float] | None = None) -> np.ndarray:
+def estimate_offsets(samples: np.ndarray | None, height_m: float, lengths: dict[int, float] | None = None,
+                     bias: Mapping[tuple[str, str], float] | None = None) -> np.ndarray:
     """Rest offsets of a performer: measured proportions, scaled to ``height_m``.
 
     Args:
@@ -115,6 +119,8 @@ def estimate_offsets(samples: np.ndarray | None, height_m: float,
             ``None`` for the rig's own proportions.
         height_m: the performer's standing height, metres.
         lengths: ``segment_lengths(samples)`` when the caller has it already (saves measuring twice).
+        bias: (from joint, to joint) segment -> factor on its measured length relative to the others:
+            the known bias of the 3D's joint set (``mocap_app.skeletons.bone_length_bias``).
 
     Returns:
         (J, 3) rest offsets, metres; row 0 (the root) is the rig's.
@@ -125,11 +131,12 @@ def estimate_offsets(samples: np.ndarray | None, height_m: float,
     else:
         measured = segment_lengths(np.asarray(samples, dtype=np.float64)) if lengths is None else lengths
     factors = {row: length / _REST_LENGTHS[row] for row, length in measured.items()}
+    bias_rows = {_SEGMENT_ROWS[segment]: float(factor) for segment, factor in (bias or {}).items()}
     # Only proportions are kept (the 3D may be in other units); the height sets the size below.
     overall = float(np.median(list(factors.values()))) if factors else 1.0
     for row, factor in factors.items():
         is_width = _SEGMENTS[row][3]
-        factor = min(max(factor / overall, SEGMENT_SCALE_RANGE[0]), SEGMENT_SCALE_RANGE[1])
+        factor = min(max(factor / overall, SEGMENT_SCALE_RANGE[0]), SEGMENT_SCALE_RANGE[1]) * bias_rows.get(row, 1.0)
         for idx in _SCALED_CHAINS[row]:
             if is_width:
                 offsets[idx, 0] = RIG.rest_offsets[idx, 0] * factor

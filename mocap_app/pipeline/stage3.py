@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,7 +27,7 @@ from ..fitting.bones import estimate_offsets, segment_lengths, skeleton_scale_ra
 from ..fitting.camera import FitCamera
 from ..fitting.fitter import FitConfig, PerformerFit, RigObservation, SkeletonFitter
 from ..fitting.height import measure_height, measure_metric_scale
-from ..skeletons import RIG, map_joints
+from ..skeletons import RIG, bone_length_bias, map_joints
 from ..tracking.identity import IdentityTracker, TrackerConfig
 from ..tracking.limb_swap import LimbSwapConfig, LimbSwapCorrector
 from ..tracking.one_euro import FILTER_2D, FILTER_3D, FILTER_FINAL, OneEuroFilter, OneEuroParams
@@ -94,6 +94,7 @@ class _Performer:
         self.metric_scales: list[float] = []
         self.height_m = config.height_m or config.default_height_m
         self.bone_samples: list[np.ndarray] = []
+        self.bone_bias: Mapping[tuple[str, str], float] = {}  # (of the joint set the 3D samples come from)
         self.scale_3d = 1.0
         self.fit = PerformerFit(offsets=estimate_offsets(None, self.height_m))
         self.last_quats: np.ndarray | None = None
@@ -104,8 +105,13 @@ class _Performer:
         """Height and bone lengths are measured; the rest offsets are fixed from now on."""
         return self.sizing_frames >= max(self.config.bone_frames, self.config.height_frames)
 
-    def update_size(self, rig2d: np.ndarray, conf2d: np.ndarray, rig3d: np.ndarray | None, camera: FitCamera) -> None:
-        """Height (calibrated floor, first frames) and bone lengths (first frames of 3D)."""
+    def update_size(self, rig2d: np.ndarray, conf2d: np.ndarray, rig3d: np.ndarray | None, camera: FitCamera,
+                    joint_set_3d: str | None = None) -> None:
+        """Height (calibrated floor, first frames) and bone lengths (first frames of 3D).
+
+        ``joint_set_3d``: the joint set whose own 3D ``rig3d`` is (``None`` for lifted 3D), for
+        that set's known bone-length bias.
+        """
         config, changed = self.config, False
         if self.sizing_done:
             return
@@ -122,6 +128,7 @@ class _Performer:
                 self.height_m, changed = float(np.median(self.heights)), True
         if rig3d is not None and np.isfinite(rig3d).all(axis=1).sum() >= 6:
             self.bone_samples.append(rig3d)
+            self.bone_bias = bone_length_bias(joint_set_3d)
             changed = True
         if changed and self._resize_due():
             self._resize()
@@ -139,7 +146,7 @@ class _Performer:
         planted feet are kept, so a re-size neither makes the body jump nor lifts its feet."""
         samples = np.stack(self.bone_samples) if self.bone_samples else None
         lengths = None if samples is None else segment_lengths(samples)  # (measured once for both)
-        offsets = estimate_offsets(samples, self.height_m, lengths)
+        offsets = estimate_offsets(samples, self.height_m, lengths, self.bone_bias)
         if samples is not None:
             self.scale_3d = skeleton_scale_ratio(samples, offsets, lengths)
             if self.metric_scales:  # the 3D's own scale measured on the floor sets the height
@@ -239,8 +246,9 @@ class Stage3:
 
     def _fit_one(self, performer: _Performer, person: Observation, frame: FrameObservations) -> MotionFrame | None:
         t = float(frame.time)
+        own_3d = person.joint_set if person.joints3d is not None else None  # (not the lifter's)
         obs, rig3d = self._rig_observation(performer, person, frame, t)
-        performer.update_size(obs.joints2d, obs.confidence2d, rig3d, self.camera)
+        performer.update_size(obs.joints2d, obs.confidence2d, rig3d, self.camera, own_3d)
         if obs.joints3d is not None:
             obs = dataclasses.replace(obs, joints3d=obs.joints3d * performer.scale_3d)
         result = self.fitter.fit(performer.fit, obs, self.camera, t)
