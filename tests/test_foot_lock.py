@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.spatial.transform import Rotation
+from foot_lock_support import standing_take
 
 from mocap_app.bvh import read_bvh
 from mocap_app.fitting.foot_lock import FootLockConfig, lock_feet, rig_positions
@@ -20,13 +20,8 @@ LEG_JOINTS = RIG.indices(["LeftUpLeg", "LeftLeg", "LeftFoot", "LeftToeBase",
 
 def _planted_take(jitter_m: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Standing take, knees slightly bent, the root jittering by ``jitter_m`` so the feet slide."""
-    rng = np.random.default_rng(seed)
-    roots = np.tile(RIG.rest_offsets[0] - [0, 0.02, 0], (FRAMES, 1)) + rng.normal(0, jitter_m, (FRAMES, 3)) * [1, 0, 1]
-    quats = np.tile([0.0, 0.0, 0.0, 1.0], (FRAMES, RIG.num_joints, 1))
-    for side in ("Left", "Right"):
-        quats[:, RIG.index(f"{side}UpLeg")] = Rotation.from_euler("x", -10, degrees=True).as_quat()
-        quats[:, RIG.index(f"{side}Leg")] = Rotation.from_euler("x", 20, degrees=True).as_quat()
-        quats[:, RIG.index(f"{side}Foot")] = Rotation.from_euler("x", -10, degrees=True).as_quat()
+    roots, quats = standing_take(FRAMES)
+    roots += np.random.default_rng(seed).normal(0, jitter_m, (FRAMES, 3)) * [1, 0, 1]
     return roots, quats
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from foot_lock_support import standing_take
 from scipy.spatial.transform import Rotation
 
 from mocap_app.fitting.foot_lock import FootLockConfig, lock_feet, rig_positions
@@ -16,13 +17,8 @@ SETTLE_FRAMES = 6
 def _settling_take() -> tuple[np.ndarray, np.ndarray]:
     """A performer standing still whose fit slides the whole body 4 cm per frame along z in the first
     frames (1.2 m/s, too fast for a contact) and then holds still: the feet stay low all along."""
-    roots = np.tile(RIG.rest_offsets[0] - [0, 0.02, 0], (FRAMES, 1))
+    roots, quats = standing_take(FRAMES)
     roots[:, 2] += np.minimum(np.arange(FRAMES), SETTLE_FRAMES) * 0.04
-    quats = np.tile([0.0, 0.0, 0.0, 1.0], (FRAMES, RIG.num_joints, 1))
-    for side in ("Left", "Right"):
-        quats[:, RIG.index(f"{side}UpLeg")] = Rotation.from_euler("x", -10, degrees=True).as_quat()
-        quats[:, RIG.index(f"{side}Leg")] = Rotation.from_euler("x", 20, degrees=True).as_quat()
-        quats[:, RIG.index(f"{side}Foot")] = Rotation.from_euler("x", -10, degrees=True).as_quat()
     return roots, quats
 
 
