@@ -2,7 +2,9 @@
 
 Usage (render folders from ``mocap synth`` of TRAIN motions only; BlazePose runs once per clip):
 
-    .venv/bin/python scripts/fit_bone_length_bias.py /tmp/me/w1 /tmp/me/w2 ... --daz /tmp/me/m5 /tmp/me/i04
+    python scripts/fit_bone_length_bias.py r/w1 r/w2 ... --daz r/m5 r/i04
+
+(the renders and the exact command used are in ``mocap_app/skeletons/bone_bias.py``).
 
 For each render: Stage III is replayed without any bias on the engine's own observations; the log
 ratio of the truth's to the fitted rig's segment lengths is taken, each render's median over the

@@ -238,7 +238,10 @@ class LimbSwapCorrector:
         self.filters: dict[int, LimbSwapFilter] = {}
 
     def correct(self, performer_id: int, person: Observation, t: float) -> Observation:
-        """Correct one performer's observation at time ``t`` (seconds)."""
+        """Correct one performer's observation at time ``t`` (seconds); untouched (and no filter
+        kept) when the correction is switched off, its default."""
+        if not self.config.enabled:
+            return person
         current = self.filters.get(performer_id)
         if current is None or current.joint_set != person.joint_set:
             current = self.filters[performer_id] = LimbSwapFilter(person.joint_set, self.config)
