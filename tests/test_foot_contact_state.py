@@ -91,3 +91,21 @@ def test_creep_at_a_fixed_speed_alone_leaves_the_gap_open():
 def test_negative_creep_is_rejected():
     with pytest.raises(ValueError):
         ContactConfig(creep_rate=-1.0)
+
+
+def test_a_lifted_foot_is_not_pinned_again_at_once():
+    """A pin that holds the body back also holds the observed foot (fitted root + 3D) near itself:
+    when the 2D shows the foot gone, it is lifted and stays free for ``replant_frames`` updates,
+    instead of passing the planting test at once and being pinned again at its old anchor."""
+    for replant in (0, 4):
+        rng, contacts = np.random.default_rng(4), FootContacts(2, ContactConfig(replant_frames=replant))
+        _run(contacts, 20, 0, rng)
+        gone = lambda f: np.array([0.2, np.nan])  # noqa: E731  (the ankle's 2D detection is 20 cm away)
+        _run(contacts, 2, 20, rng, moved_2d=gone)
+        if replant == 0:  # lifted and planted again in the same update, where the pin held it
+            assert contacts.planted.all()
+            continue
+        assert not contacts.planted[0] and contacts.planted[1]
+        for f in range(22, 22 + replant):
+            _run(contacts, 1, f, rng)
+            assert contacts.planted[0] == (f == 22 + replant - 1)  # free for replant_frames updates in all

@@ -11,7 +11,10 @@ the root-relative 3D observation, never the pinned fit, which would hold its own
 * a planted joint is lifted only after ``release_frames`` consecutive frames in which the observed
   foot (its recent mean, or its 2D detection at the performer's depth) is ``release_m`` from the
   anchor or ``lift_m`` above its standing height (one outlier detection does not lift a foot);
-* a joint planted for fewer than ``min_frames`` is not lifted by distance alone (hysteresis).
+* a joint planted for fewer than ``min_frames`` is not lifted by distance alone (hysteresis);
+* a lifted joint is not planted again for ``replant_frames``: the observed foot is the fitted root plus
+  the 3D, so a pin that held the body back also held the observed foot near itself, and the joint
+  would pass the planting test at once and be pinned again at its old anchor.
 
 The fit then pins planted joints to their anchors (:mod:`.residuals`, ``foot`` term).
 """
@@ -40,6 +43,9 @@ class ContactConfig:
         window: frames of observed foot positions the speed and the mean position are taken over.
         release_frames: consecutive frames of such evidence needed to lift a joint.
         min_frames: frames a new pin is held against distance evidence (height still lifts it).
+        replant_frames: frames a lifted joint may not be planted again: its speed window still holds
+            the frames the pin held the body back in, so it would pass the test at once and be pinned
+            again where the fit has it, which is the old anchor (a pin that is never lifted).
         creep_mps: the depth filter may always move a body that stands on planted feet (and their
             anchors with it) this fast along the viewing ray, metres per second ...
         creep_rate: ... and faster where the evidence disagrees more: up to this share per second
@@ -58,15 +64,16 @@ class ContactConfig:
     window: int = 4
     release_frames: int = 2
     min_frames: int = 3
+    replant_frames: int = 4
     creep_mps: float = 0.01
     creep_rate: float = 2.0
     creep_free_m: float = 0.1
 
     def __post_init__(self) -> None:
-        if self.window < 2 or self.release_frames < 1 or self.min_frames < 0 or \
+        if self.window < 2 or self.release_frames < 1 or self.min_frames < 0 or self.replant_frames < 0 or \
                 min(self.creep_mps, self.creep_rate, self.creep_free_m) < 0:
-            raise ValueError("ContactConfig needs window >= 2, release_frames >= 1 and min_frames, creep_mps, "
-                             f"creep_rate, creep_free_m >= 0; got {self}.")
+            raise ValueError("ContactConfig needs window >= 2, release_frames >= 1 and min_frames, replant_frames, "
+                             f"creep_mps, creep_rate, creep_free_m >= 0; got {self}.")
 
 
 class FootContacts:
@@ -87,6 +94,7 @@ class FootContacts:
         self.anchors = np.zeros((count, 3))
         self._held = np.zeros(count, dtype=np.int64)
         self._strikes = np.zeros(count, dtype=np.int64)
+        self._resting = np.zeros(count, dtype=np.int64)
         self._times: deque[float] = deque(maxlen=config.window)
         self._seen: deque[np.ndarray] = deque(maxlen=config.window)
         self._floor: deque[float] = deque(maxlen=FLOOR_HISTORY)
@@ -95,6 +103,7 @@ class FootContacts:
         """Lift every joint and forget the observed history (the body jumped: re-sized or re-initialised)."""
         self.planted[:] = False
         self._strikes[:] = 0
+        self._resting[:] = 0
         self._times.clear()
         self._seen.clear()
 
@@ -141,6 +150,7 @@ class FootContacts:
         speed = self._speed(window)
         recent = window[-2:].mean(axis=0)
         self._held[self.planted] += 1
+        self._resting = np.maximum(self._resting - 1, 0)
         for k in np.flatnonzero(self.planted):
             moved = float(np.linalg.norm((recent[k] - self.anchors[k])[[0, 2]]))
             if np.isfinite(moved_2d[k]):
@@ -149,7 +159,9 @@ class FootContacts:
             self._strikes[k] = self._strikes[k] + 1 if far or height[k] > config.lift_m else 0
             if self._strikes[k] >= config.release_frames:
                 self.planted[k], self._strikes[k] = False, 0
-        plant = ~self.planted & observed & (height < config.height_m) & (speed < config.speed_mps)
+                self._resting[k] = config.replant_frames
+        plant = ~self.planted & (self._resting == 0) & observed & (height < config.height_m) & \
+            (speed < config.speed_mps)
         self.planted |= plant
         self.anchors[plant] = fitted[plant]
         self._held[plant] = 0

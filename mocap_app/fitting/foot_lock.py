@@ -17,6 +17,10 @@ step of studio mocap tools:
    gaps merged and too-short segments dropped. Each contact then starts ``lead_s`` earlier: the
    live fit lands a foot late, and its last swing frames are where a planted foot slid most. A first
    contact near the take's start reaches back to frame 0 over a low foot (the live fit settling, ``settle_s``).
+   A low joint far slower than the other leg's foot counts as slow whatever its own speed
+   (``swing_ratio``): while the live fit's depth settles a planted foot glides by centimetres per
+   frame, too fast for the speed test, but the swinging foot beside it is several times faster. A toe
+   contact also ends ``toe_trail_s`` later (the live toe starts to slide before toe-off).
 2. **Locks**: per contact segment the median position of the joint over its detected frames
    (height clamped to its floor level, and to a calibrated floor when one is given; in the lead
    frames horizontal only).
@@ -39,7 +43,7 @@ step of studio mocap tools:
    and leaves the ankle that little short of the lock. A toe down whose ankle lock is out of reach
    (only the toe in contact, or the last frames of an ankle contact: the heel lifting at toe-off while
    the live fit still holds it low) pivots instead: the leg reaches as far as it can and the foot
-   turns so the toe lands on its lock, as long as leg and foot together reach it.
+   turns so the toe lands on its lock, as long as leg and foot together reach it (:mod:`.leg_ik`).
 
 Everything is vectorised over frames; Python loops run over the four foot joints, two legs and
 contact segments only. Forward kinematics comes from :mod:`mocap_app.bvh` (``motion_from_rig`` +
@@ -58,6 +62,7 @@ from scipy.spatial.transform import Rotation
 from ..bvh import forward_kinematics, motion_from_rig
 from ..conventions import BVH_UNITS_PER_METRE
 from ..skeletons import RIG
+from .leg_ik import EPS, MAX_REACH_FRACTION, normalise, two_bone_ik
 
 logger = logging.getLogger(__name__)
 
@@ -67,11 +72,6 @@ LEGS = (("LeftUpLeg", "LeftLeg", "LeftFoot", "LeftToeBase"), ("RightUpLeg", "Rig
 FLOOR_PERCENTILE = 2.0
 #: Percentile of a joint's heights over a rolling window taken as its local floor level (``floor_window_s``).
 ROLLING_FLOOR_PERCENTILE = 5.0
-#: Fraction of the full leg length the IK reaches at most (a fully straight knee has no bend plane).
-MAX_REACH_FRACTION = 0.9995
-#: Fewest settling frames before a first contact worth extending to frame 0 (fewer: the lead covers them).
-MIN_SETTLE_FRAMES = 3
-_EPS = 1e-9
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,12 @@ class FootLockConfig:
             take's start is started at frame 0 when the joint stays within ``settle_height_m`` of its
             floor level until then: while the live fit settles it moves planted feet by centimetres
             per frame (see :func:`_settling`); ``settle_s`` 0 switches it off.
+        toe_trail_s: end every toe contact this much later (horizontal lock only, like the lead): at
+            toe-off the toe stays down while the heel rises, but the live toe starts to slide before
+            its smoothed speed ends the contact.
+        swing_ratio / swing_max_speed_mps: a joint slower than ``swing_ratio`` times the other leg's
+            foot (the slower of its ankle and toe) and than ``swing_max_speed_mps`` counts as slow, so
+            only its height decides (see :func:`_slow_beside_swing`); ``swing_ratio`` 0 switches it off.
     """
 
     enter_height_m: float = 0.07
@@ -123,13 +129,17 @@ class FootLockConfig:
     glide_speed_mps: float = 0.3
     settle_s: float = 0.3
     settle_height_m: float = 0.05
+    swing_ratio: float = 0.4
+    swing_max_speed_mps: float = 1.2
+    toe_trail_s: float = 0.04
 
     def __post_init__(self) -> None:
         if not (0 < self.enter_height_m <= self.exit_height_m and 0 < self.enter_speed_mps <= self.exit_speed_mps):
             raise ValueError("FootLockConfig: need 0 < enter <= exit for both the height and the speed thresholds.")
         if min(self.min_contact_s, self.max_gap_s, self.blend_s, self.max_overreach_m, self.speed_sigma_frames,
-               self.lead_s, self.floor_window_s, self.glide_speed_mps, self.settle_s, self.settle_height_m) < 0:
-            raise ValueError("FootLockConfig: durations, sigma and max_overreach_m must be >= 0.")
+               self.lead_s, self.floor_window_s, self.glide_speed_mps, self.settle_s, self.settle_height_m,
+               self.swing_ratio, self.swing_max_speed_mps, self.toe_trail_s) < 0:
+            raise ValueError("FootLockConfig: durations, sigma, speeds, ratios and max_overreach_m must be >= 0.")
 
 
 @dataclass(frozen=True)
@@ -221,6 +231,21 @@ def gliding(positions: np.ndarray, ankles: tuple[int, int], fps: float, config: 
     return _horizontal_speed(positions[:, left] - positions[:, right], fps, config) < config.glide_speed_mps
 
 
+def _slow_beside_swing(positions: np.ndarray, joints: list[int], fps: float, config: FootLockConfig) -> np.ndarray:
+    """(F, 4) bool frames where a foot joint is far slower than the other leg's foot (ankle and toe).
+
+    The live fit's feet glide with its depth estimate (above all while the performer is sized in
+    the first frames), which moves a planted foot by a few centimetres per frame, faster than the
+    speed test allows, while the other foot swings several times faster still. A low joint slower
+    than ``swing_ratio`` times the other foot (and than ``swing_max_speed_mps``) counts as slow.
+    """
+    if config.swing_ratio <= 0:
+        return np.zeros((len(positions), len(joints)), dtype=bool)
+    speed = np.stack([_horizontal_speed(positions[:, joint], fps, config) for joint in joints], axis=1)
+    other = np.minimum(speed[:, [2, 2, 0, 0]], speed[:, [3, 3, 1, 1]])  # (joints: ankle, toe, ankle, toe)
+    return (speed < config.swing_ratio * other) & (speed < config.swing_max_speed_mps)
+
+
 def _settling(contact: np.ndarray, height: np.ndarray, fps: float, config: FootLockConfig) -> np.ndarray:
     """(F,) ``contact`` with its first segment started at frame 0 where the joint stays low until then.
 
@@ -231,7 +256,7 @@ def _settling(contact: np.ndarray, height: np.ndarray, fps: float, config: FootL
     all along. (A low run with no contact after it is left alone: it holds no lock to extend.)
     """
     starts = np.flatnonzero(contact)
-    if not len(starts) or starts[0] < MIN_SETTLE_FRAMES or starts[0] > round(config.settle_s * fps):
+    if not len(starts) or starts[0] == 0 or starts[0] > round(config.settle_s * fps):
         return contact
     out = contact.copy()
     if (height[:starts[0]] < config.settle_height_m).all():
@@ -239,11 +264,13 @@ def _settling(contact: np.ndarray, height: np.ndarray, fps: float, config: FootL
     return out
 
 
-def _lead(contact: np.ndarray, frames: int) -> np.ndarray:
-    """(F,) ``contact`` with every segment started ``frames`` earlier."""
+def _lead(contact: np.ndarray, frames: int, trail: int = 0) -> np.ndarray:
+    """(F,) ``contact`` with every segment started ``frames`` earlier and ended ``trail`` frames later."""
     out = contact.copy()
     for k in range(1, min(frames, len(contact) - 1) + 1):
         out[:-k] |= contact[k:]
+    for k in range(1, min(trail, len(contact) - 1) + 1):
+        out[k:] |= contact[:-k]
     return out
 
 
@@ -291,54 +318,6 @@ def _fade(active: np.ndarray, shift: np.ndarray, blend_frames: int, current: np.
     distance = ndimage.distance_transform_edt(~active) if blend_frames > 0 else np.where(active, 0.0, np.inf)
     t = np.clip(1.0 - distance / (blend_frames + 1), 0.0, 1.0)
     return out * (t * t * (3.0 - 2.0 * t))[:, None]
-
-
-def _normalise(v: np.ndarray) -> np.ndarray:
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), _EPS)
-
-
-def _frame(first: np.ndarray, normal: np.ndarray) -> np.ndarray:
-    """(F, 3, 3) orthonormal frames with columns (first, normal, first x normal)."""
-    return np.stack([first, normal, np.cross(first, normal)], axis=-1)
-
-
-def two_bone_ik(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, target: np.ndarray, knee_axis: np.ndarray,
-                thigh: float, shin: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Analytic two-bone IK, vectorised over frames.
-
-    Args:
-        hip, knee, ankle, target: (F, 3) world positions, metres.
-        knee_axis: (F, 3) the knee's hinge axis in world, used where the leg is straight.
-        thigh, shin: bone lengths, metres.
-
-    Returns:
-        (F, 3, 3) world rotation to apply to the thigh, (F, 3, 3) to the shin (on top of the thigh's),
-        and (F,) how far the target lies beyond the leg's reach (metres, <= 0 when reachable).
-    """
-    normal = np.cross(knee - hip, ankle - knee)
-    straight = np.linalg.norm(normal, axis=1) < 1e-6 * thigh * shin
-    normal = _normalise(np.where(straight[:, None], knee_axis, normal))
-    to_target = target - hip
-    distance = np.linalg.norm(to_target, axis=1)
-    reach = MAX_REACH_FRACTION * (thigh + shin)
-    overreach = distance - reach
-    distance = np.clip(distance, abs(thigh - shin) + 1e-6, reach)
-    u = _normalise(to_target)
-    v = _normalise(np.cross(u, normal))
-    cos_hip = np.clip((thigh ** 2 + distance ** 2 - shin ** 2) / (2 * thigh * distance), -1.0, 1.0)
-    new_knee = hip + thigh * (cos_hip[:, None] * u + np.sqrt(1 - cos_hip ** 2)[:, None] * v)
-    new_ankle = hip + distance[:, None] * u
-    new_normal = _normalise(np.cross(new_knee - hip, new_ankle - new_knee))
-    # Thigh: map (old thigh, old bend normal) onto (new thigh, new bend normal), so the knee's
-    # hinge axis follows the bend plane and the knee stays a pure hinge.
-    old = _frame(_normalise(knee - hip), normal)
-    thigh_turn = _frame(_normalise(new_knee - hip), new_normal) @ old.transpose(0, 2, 1)
-    shin_now = _normalise(np.einsum("fij,fj->fi", thigh_turn, ankle - knee))
-    shin_want = _normalise(new_ankle - new_knee)
-    angle = np.arctan2(np.einsum("fi,fi->f", np.cross(shin_now, shin_want), new_normal),
-                       np.einsum("fi,fi->f", shin_now, shin_want))
-    shin_turn = Rotation.from_rotvec(new_normal * angle[:, None]).as_matrix()
-    return thigh_turn, shin_turn, overreach
 
 
 def _shift_root(positions: np.ndarray, joints: list[int], contacts: np.ndarray, locks: np.ndarray,
@@ -410,12 +389,12 @@ def _leg_correction(positions: np.ndarray, world: dict[str, np.ndarray], names: 
     if both.any():
         reached = ankle[both] + correction[both] - hip[both]  # where the IK puts the ankle: clamped to reach
         reached *= np.minimum(1.0, MAX_REACH_FRACTION * (thigh + shin) / np.maximum(
-            np.linalg.norm(reached, axis=1), _EPS))[:, None]
+            np.linalg.norm(reached, axis=1), EPS))[:, None]
         now = positions[both, toe] - ankle[both]
         want = toe_locks[both] - (hip[both] + reached)
         axis = np.cross(now, want)
         sine, cosine = np.linalg.norm(axis, axis=1), np.einsum("fi,fi->f", now, want)
-        aim[both] = _normalise(axis) * np.arctan2(sine, cosine)[:, None]
+        aim[both] = normalise(axis) * np.arctan2(sine, cosine)[:, None]
         aim = _fade(both, aim, round(config.blend_s * fps))
     new = {"up": thigh_turn @ world[up][moved], "leg": shin_turn @ thigh_turn @ world[leg][moved],
            "foot": Rotation.from_rotvec(aim[moved]).as_matrix() @ world[foot][moved]}
@@ -425,8 +404,13 @@ def _leg_correction(positions: np.ndarray, world: dict[str, np.ndarray], names: 
 def _contacts_and_locks(positions: np.ndarray, joints: list[int], fps: float, config: FootLockConfig,
                         floor_y: float | None, still: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(F, 4) contacts (lead frames included) and (F, 4, 3) locks of the ``joints`` of (F, J, 3) positions."""
-    core = np.stack([detect_contacts(positions[:, joint], fps, config, still) for joint in joints], axis=1)
-    contacts = np.stack([_lead(core[:, c], round(config.lead_s * fps)) for c in range(len(joints))], axis=1)
+    slow = _slow_beside_swing(positions, joints, fps, config)
+    if still is not None:
+        slow |= still[:, None]
+    core = np.stack([detect_contacts(positions[:, joint], fps, config, slow[:, c]) for c, joint in enumerate(joints)],
+                    axis=1)
+    lead, trail = round(config.lead_s * fps), round(config.toe_trail_s * fps)  # (the toes are the odd columns)
+    contacts = np.stack([_lead(core[:, c], lead, trail if c % 2 else 0) for c in range(len(joints))], axis=1)
     if config.settle_s > 0:
         contacts = np.stack([_settling(contacts[:, c], _height(positions[:, j], fps, config), fps, config)
                              for c, j in enumerate(joints)], axis=1)
