@@ -50,6 +50,12 @@ than the performer it would go to (``look_match``, ``look_margin``) is never giv
 performer and is handed back to the lost one; a look as much a lost performer's as its own
 performer's (``ambiguous_look``, ``ambiguous_margin``) goes to nobody that frame. Either way the
 wrong id is never given, not even for the two or three frames the slide takes.
+
+A dancer lost behind their partner for longer is found again beside them with a look still mixed
+with the partner's, which re-identification cannot use, and would become a new performer. A
+tentative performer confirmed within ``adopt_lost_gate`` person sizes of where a performer vanished
+(one lost before it was first seen, whose trusted look is not clearly different from its latest
+look) takes that performer's id instead.
 """
 
 from __future__ import annotations
@@ -90,6 +96,8 @@ class _Track:
     hits: int = 1
     tentative: bool = False       # not confirmed yet: internal (negative) key, not returned
     looks: int = 0                # clean looks the appearance is built from (since its last refresh)
+    first_pose: np.ndarray | None = None  # (J, 2) rig joints when first seen, pixels
+    last_look: np.ndarray | None = None   # the latest look, clean or not
 
     def trusted_look(self, config: TrackerConfig) -> bool:
         """Whether the appearance is built from enough clean looks for ``appearance_gate`` and re-identification."""
@@ -278,7 +286,7 @@ class IdentityTracker:
                 self._refresh(self.tracks[pid], detection, t)
                 is_new = False
             if self.tracks[pid].tentative and self.tracks[pid].hits >= self.config.confirm_frames:
-                pid, is_new = self._confirm(pid, t), True
+                pid, is_new = self._confirm(pid, t)
             if self.tracks[pid].tentative:
                 continue
             person = detection.person
@@ -378,19 +386,51 @@ class IdentityTracker:
         rig2d = detection.rig2d
         look = detection.look if detection.clean_for(pid) else None
         self.tracks[pid] = _Track(pid, t, t, rig2d, np.zeros(2), detection.rig3d, look, t, _size(rig2d),
-                                  tentative=tentative, looks=int(look is not None))
+                                  tentative=tentative, looks=int(look is not None), first_pose=rig2d,
+                                  last_look=detection.look)
         if not tentative:
             logger.info("performer %d appeared at %.2f s", pid, t)
         return pid
 
-    def _confirm(self, key: int, t: float) -> int:
-        """Give a tentative performer its visible id (ids stay dense: no gaps for dropped duplicates)."""
+    def _confirm(self, key: int, t: float) -> tuple[int, bool]:
+        """Give a tentative performer its visible id (ids stay dense: no gaps for dropped duplicates).
+
+        The id is a lost performer's when one vanished near where the tentative one was first seen
+        (``adopt_lost_gate``): the same person coming back. Returns the id and whether it is new.
+        """
         track = self.tracks.pop(key)
+        lost = self._lost_near(track)
+        if lost is not None:
+            old = self.tracks[lost]
+            track.performer_id, track.tentative = lost, False
+            track.first_seen, track.hits = old.first_seen, old.hits + track.hits
+            if track.appearance is None or (old.trusted_look(self.config) and not track.trusted_look(self.config)):
+                track.appearance, track.appearance_time, track.looks = old.appearance, old.appearance_time, old.looks
+            self.tracks[lost] = track
+            logger.info("performer %d back at %.2f s (seen since %.2f s where they vanished)", lost, t,
+                        track.first_seen)
+            return lost, False
         pid, self._next_id = self._next_id, self._next_id + 1
         track.performer_id, track.tentative = pid, False
         self.tracks[pid] = track
         logger.info("performer %d appeared at %.2f s (seen since %.2f s)", pid, t, track.first_seen)
-        return pid
+        return pid, True
+
+    def _lost_near(self, track: _Track) -> int | None:
+        """The lost performer who vanished before ``track`` was first seen, nearest its first pose, and does not
+        clearly look different (``None``: nobody)."""
+        gate = self.config.adopt_lost_gate
+        best, best_gap = None, gate
+        for pid, other in self.tracks.items():
+            if other.tentative or not other.lost or other.last_seen > track.first_seen or gate <= 0:
+                continue
+            if (track.last_look is not None and other.trusted_look(self.config)
+                    and hellinger(track.last_look, other.appearance) > self.config.appearance_gate):
+                continue  # someone else in other clothes where they vanished
+            gap = mean_distance(swap_invariant_distances(track.first_pose, other.joints2d)[0])
+            if gap is not None and gap / max(other.size_px, track.size_px) <= best_gap:
+                best, best_gap = pid, gap / max(other.size_px, track.size_px)
+        return best
 
     def _refresh(self, track: _Track, detection: _Detection, t: float) -> None:
         predicted = self._predicted(track, t)
@@ -419,6 +459,7 @@ class IdentityTracker:
             rate = max(self.config.appearance_update, 1.0 / track.looks)
             track.appearance = (1.0 - rate) * track.appearance + rate * look
         track.size_px = 0.8 * track.size_px + 0.2 * _size(rig2d)
+        track.last_look = detection.look if detection.look is not None else track.last_look
         track.last_seen, track.lost = t, False
         track.hits += 1
 

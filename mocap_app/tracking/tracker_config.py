@@ -79,6 +79,11 @@ class TrackerConfig:
             ``ambiguous_look`` from its performer and no further (by ``ambiguous_margin``) from a
             performer lost or unmatched this frame is given to nobody that frame: it may be either
             dancer, and an id given for a frame to the wrong one is an identity switch.
+        adopt_lost_gate: a tentative performer confirmed while a performer lost before it was
+            first seen (and kept, ``keep_lost_s``) was last seen within this many person sizes of
+            its first pose takes that lost performer's id instead of a new one: a dancer lost
+            behind their partner comes back next to where they vanished, with a look still mixed
+            with the partner's that re-identification cannot use (0: always a new id).
     """
 
     weight_appearance: float = 1.0
@@ -110,3 +115,4 @@ class TrackerConfig:
     look_margin: float = 0.3
     ambiguous_look: float = 0.5
     ambiguous_margin: float = 0.1
+    adopt_lost_gate: float = 1.0
