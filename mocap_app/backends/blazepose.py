@@ -46,6 +46,7 @@ from ..tracking.one_euro import OneEuroFilter, OneEuroParams
 from ..types import Frame, FrameObservations, Observation
 from . import blazepose_people as people_geometry
 from .blazepose_masks import PersonMask, hidden_fraction, hide_people, person_mask, region_box
+from .blazepose_refine import flip_averaged_landmarks
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +87,9 @@ class BlazePoseConfig:
         search_interval / search_s: after a track is lost, run the detector every
             ``search_interval`` frames for ``search_s`` seconds (a dancer hidden behind their
             partner reappears within a second or two; waiting ``detect_interval`` frames loses them).
+        mirror_average: also read each person's crop mirrored and average the two passes
+            (:mod:`.blazepose_refine`): steadier landmarks and 3D at one more landmark-network run per
+            person and frame (off by default: it costs real-time speed).
         device: where the networks run: ``"auto"``, ``"tensorrt"``, ``"cuda"`` or ``"cpu"`` (engines.providers).
         threads: ONNX Runtime intra-op threads, ``None`` for its default.
     """
@@ -98,6 +102,7 @@ class BlazePoseConfig:
     hide_tracked: bool = True
     search_interval: int = 2
     search_s: float = 3.0
+    mirror_average: bool = False
     device: str = "cpu"
     threads: int | None = None
 
@@ -310,7 +315,10 @@ class BlazePoseBackend:
             clock.stop("preprocess")
             outputs = self.landmarker.engine.run(inputs)
             clock.stop("landmarks")
-            result = self.landmarker.postprocess(outputs, meta)
+            if self.config.mirror_average:
+                result = flip_averaged_landmarks(self.landmarker, inputs, outputs, meta)
+            else:
+                result = self.landmarker.postprocess(outputs, meta)
             next_roi = None
             if result.score >= self.landmarker.presence_threshold:
                 next_roi = self.landmarker.next_roi(result, self._smoothed_points(track, result, frame.timestamp))

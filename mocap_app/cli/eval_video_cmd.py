@@ -40,6 +40,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        help="most performers tracked (default: the clip's performer count)")
     video.add_argument("--limb-swap", action="store_true",
                        help="undo the detector's short left/right leg mix-ups (experimental; off by default)")
+    video.add_argument("--mirror-average", action="store_true",
+                       help="BlazePose also reads each person mirrored and averages (off by default)")
     video.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
@@ -95,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.folder.is_dir():
         raise FileNotFoundError(f"No clip folder at {args.folder}; render one with 'mocap synth --out DIR'.")
     report = evaluate_video(args.folder, args.engine, args.calibration, args.max_frames, args.max_people,
-                            show_progress=not args.json, limb_swap=args.limb_swap)
+                            show_progress=not args.json, limb_swap=args.limb_swap,
+                            mirror_average=args.mirror_average)
     print(report_json(report) if args.json else report_table(report))
     return 0

@@ -47,6 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-foot-lock", action="store_true", help="export BVH without the foot-lock pass")
     parser.add_argument("--limb-swap", action="store_true",
                         help="undo the detector's short left/right leg mix-ups (experimental; off by default)")
+    parser.add_argument("--mirror-average", action="store_true",
+                        help="BlazePose also reads each person mirrored and averages: steadier, about half "
+                             "the speed (off by default)")
     parser.add_argument("--max-people", type=int, default=4, metavar="N", help="most people tracked (default 4)")
     parser.add_argument("--detect-interval", type=int, default=10, metavar="N",
                         help="frames between detector runs while people are tracked (default 10)")
@@ -116,13 +119,14 @@ def run(args: argparse.Namespace) -> int:
     _check_outputs(args)
     calibration = _load_calibration(args.calibration)
     backend = load_backend(args.engine, max_people=args.max_people, detect_interval=args.detect_interval,
-                           device=args.provider)
+                           device=args.provider, mirror_average=args.mirror_average)
     # Fitting costs time per performer: only an export pays for Stage III.
     pipeline = None
     recorder = None
     if args.export is not None:
         config = PipelineConfig(engine=args.engine, device=args.provider, max_people=args.max_people,
-                                calibration=calibration, limb_swap=args.limb_swap)
+                                calibration=calibration, limb_swap=args.limb_swap,
+                                mirror_average=args.mirror_average)
         pipeline = Pipeline(config, backend)
         floor = calibration is not None and calibration.ground is not None
         recorder = TakeRecorder(new_journal_path(args.export), floor_calibrated=floor)

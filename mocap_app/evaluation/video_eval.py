@@ -260,7 +260,7 @@ def _mean_timings(run: ClipRun) -> dict[str, float]:
 
 def evaluate_video(folder: str | Path, engine: str, calibration: str = "rendered", max_frames: int | None = None,
                    max_people: int | None = None, backend: Any = None, show_progress: bool = True,
-                   limb_swap: bool = False) -> VideoReport:
+                   limb_swap: bool = False, mirror_average: bool = False) -> VideoReport:
     """Run the pipeline on a rendered clip folder and measure it.
 
     Args:
@@ -272,6 +272,7 @@ def evaluate_video(folder: str | Path, engine: str, calibration: str = "rendered
         backend: an already built Stage I backend (tests pass one loaded from their model folder).
         show_progress: draw a progress bar.
         limb_swap: switch on Stage III's left/right leg-swap correction.
+        mirror_average: BlazePose reads each crop mirrored too and averages (ignored with ``backend``).
 
     Raises:
         FileNotFoundError, MocapError: missing clip files, unknown calibration mode, missing weights.
@@ -279,6 +280,7 @@ def evaluate_video(folder: str | Path, engine: str, calibration: str = "rendered
     folder = Path(folder)
     truth = read_clip_truth(folder)
     pipeline = make_pipeline(engine, load_rendered_calibration(folder, calibration),
-                             max_people or len(truth.scene["performers"]), backend, limb_swap)
+                             max_people or len(truth.scene["performers"]), backend, limb_swap,
+                             mirror_average)
     run = run_clip(folder, pipeline, max_frames, show_progress=show_progress)
     return evaluate_run(truth, run, folder.name)

@@ -80,9 +80,10 @@ def load_rendered_calibration(folder: Path, mode: str) -> Any:
 
 
 def make_pipeline(engine: str, calibration: Any, max_people: int, backend: Any = None,
-                  limb_swap: bool = False) -> Pipeline:
+                  limb_swap: bool = False, mirror_average: bool = False) -> Pipeline:
     """A pipeline for one clip (raises ``MocapError`` naming the fix when the engine has no weights)."""
-    config = PipelineConfig(engine=engine, max_people=max_people, calibration=calibration, limb_swap=limb_swap)
+    config = PipelineConfig(engine=engine, max_people=max_people, calibration=calibration, limb_swap=limb_swap,
+                            mirror_average=mirror_average)
     return Pipeline(config, backend=backend)
 
 

@@ -68,6 +68,8 @@ class PipelineConfig:
         tracker: identity tracker settings.
         limb_swap: undo the detector's short left/right leg mix-ups in Stage III (off by default;
             see :mod:`mocap_app.tracking.limb_swap`).
+        mirror_average: the BlazePose engine also reads each crop mirrored and averages the two
+            passes (off by default: half the landmark speed; other engines ignore it).
     """
 
     engine: str = DEFAULT_BACKEND
@@ -80,6 +82,7 @@ class PipelineConfig:
     fit_weights: FitWeights = field(default_factory=FitWeights)
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     limb_swap: bool = False
+    mirror_average: bool = False
 
     def __post_init__(self) -> None:
         if self.engine not in BACKENDS:
@@ -115,7 +118,8 @@ class Pipeline:
     def __init__(self, config: PipelineConfig | None = None, backend: Backend | None = None) -> None:
         self.config = config or PipelineConfig()
         if backend is None:
-            backend = load_backend(self.config.engine, max_people=self.config.max_people, device=self.config.device)
+            backend = load_backend(self.config.engine, max_people=self.config.max_people, device=self.config.device,
+                                   mirror_average=self.config.mirror_average)
         self.backend = backend
         self.engine = getattr(self.backend, "name", self.config.engine)
         self.stage3: Stage3 | None = None
