@@ -14,6 +14,8 @@ A fourth, ``rig22``, is the application's own rig (its BVH exports), so they can
 :data:`BVH_TO_RIG` maps every rig joint (and the five tips ``<joint>/end``: head top, finger and toe
 tips) to weighted BVH joints (``<joint>/end`` = that joint's End Site), for driving the rig or a
 synthetic figure from a take; a weight may be negative to extrapolate past a zero-length End Site.
+Its ``Head/end`` rows place the head top in the rest pose only; a figure turns it with the head
+joint's own rotation, from :func:`head_top_offset`.
 
 :data:`BVH_TO_VNECT21` maps a ``vnect21`` keypoint to the BVH joint at that place, so ground-truth motion can
 be turned into the observations a Stage I/II backend would produce; from there the ordinary
@@ -186,3 +188,31 @@ def guess_unit(keypoints: np.ndarray) -> float:
 #: ``vnect21`` keypoints that sit on End Sites (or finger joints) in CMU files: the :data:`BVH_TO_RIG`
 #: tip that gives each. Used to complete :func:`vnect21_from_bvh` for Stage II training targets.
 VNECT21_TIPS: dict[str, str] = {"head_top": "Head/end", "left_hand": "LeftHand/end", "right_hand": "RightHand/end"}
+
+
+#: The rig tip that moves rigidly with a rig joint's own rotation: the head top with the head.
+HEAD_TOP_TIP, HEAD_JOINT = "Head/end", "Head"
+
+
+def head_top_offset(table: dict[str, Sources], rest: dict[str, np.ndarray]) -> tuple[str, np.ndarray]:
+    """The BVH joint the head top turns with, and the head top's offset from it in that joint's frame.
+
+    The tip rows of :data:`BVH_TO_RIG` place the head top by extrapolating the neck bone (MotionBuilder,
+    DAZ), a point that only the neck's rotation moves, or at the head's End Site (3ds Max). The head
+    joint's own rotation, the captured head orientation, was lost for the first two: DAZ takes carry
+    up to 30 degrees of it (martial/05: the head about 5 degrees chin-up on a neck leaning 30 degrees
+    forward, drawn 30 degrees chin-down). Here the rows are read in the rest pose
+    (every channel zero, where every joint's frame is the world's), and the head top becomes a point
+    fixed in the head joint's frame: the same point as the row gives in the rest pose, following
+    the head joint's rotation in every other pose, in every family.
+
+    Args:
+        table: a :data:`BVH_TO_RIG` table (its ``Head`` row must be one BVH joint).
+        rest: BVH joint or ``<joint>/end`` name -> (3,) rest-pose position, file units.
+
+    Returns:
+        (BVH head joint name, (3,) offset in file units).
+    """
+    (joint, _), = table[HEAD_JOINT]
+    top = sum(weight * np.asarray(rest[name], dtype=np.float64) for name, weight in table[HEAD_TOP_TIP])
+    return joint, top - np.asarray(rest[joint], dtype=np.float64)

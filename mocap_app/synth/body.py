@@ -41,23 +41,53 @@ _LIMBS = (
     ("{s}Arm", "{s}ForeArm", 0.047, 0.038, "shirt"),
     ("{s}ForeArm", "{s}Hand", 0.036, 0.027, "forearms"),
 )
-_CENTRAL_LIMBS = (("Spine2", "Neck", 0.060, 0.052, "skin"), ("Neck", "Head", 0.052, 0.048, "skin"))
+# The neck: about 36 cm round (11.5 cm across) in adults.
+_CENTRAL_LIMBS = (("Spine2", "Neck", 0.060, 0.058, "skin"), ("Neck", "Head", 0.058, 0.056, "skin"))
 # Joint balls that round off the limbs: (joint, radius, material).
 _BALLS = (("{s}UpLeg", 0.075, "trousers"), ("{s}Leg", 0.052, "trousers"), ("{s}Foot", 0.040, "shins"),
           ("{s}Arm", 0.050, "shirt"), ("{s}ForeArm", 0.038, "forearms"), ("{s}Hand", 0.027, "skin"),
           ("{s}ToeTip", 0.028, "shoes"))
-# Torso ellipsoids: (name, frame, radii along the frame's x (left) and z (forward), metres, and
-# along y (up) as a fraction of the hips-to-neck length, which differs between capture skeletons).
-_TORSO = (("pelvis", "pelvis", (0.160, 0.24, 0.115)), ("abdomen", "torso", (0.140, 0.28, 0.100)),
-          ("chest", "chest", (0.170, 0.30, 0.110)))
-_HEAD_RADII = (0.078, 0.115, 0.098)
-# Face features on the head's surface: (name, direction in the head frame, radii, material).
-_FACE = (
-    ("left_eye", (0.38, 0.15, 1.0), (0.013, 0.009, 0.008), "eyes"),
-    ("right_eye", (-0.38, 0.15, 1.0), (0.013, 0.009, 0.008), "eyes"),
-    ("nose", (0.0, -0.12, 1.0), (0.013, 0.020, 0.020), "skin"),
-    ("mouth", (0.0, -0.45, 1.0), (0.022, 0.006, 0.008), "mouth"),
-)
+# Torso ellipsoids, placed on the line from the hip joints' midpoint (0) to the shoulder joints'
+# midpoint (1), the joints the truth reports, so that every capture skeleton gets the same body
+# around them (where skeletons put their root, spine and neck joints differs by several cm):
+# (name, frame, centre along that line, radii along the frame's x (left) and z (forward), metres,
+# and along y (up) as a fraction of the line's length, 0.455 m for a 1.73 m adult).
+# Pelvis: from the buttocks' lower edge, about 10 cm below the hip joints, to the iliac crests,
+# about 12 cm above them, so the hip joints sit at its middle height. Abdomen: from the pelvis
+# to the lower ribs. Chest (rib cage): from the lower ribs, about 24 cm below the shoulder
+# joints, to the top of the sternum, about 4.5 cm above them.
+_TORSO = (("pelvis", "pelvis", 0.02, (0.160, 0.24, 0.115)), ("abdomen", "torso", 0.40, (0.140, 0.30, 0.100)),
+          ("chest", "chest", 0.785, (0.170, 0.315, 0.110)))
+# Trapezius: the slope of the shoulders from the base of the neck (its surface about 9.5 cm above
+# the shoulder joints' midpoint, at the back of the neck) down to the acromion (about 4.5 cm
+# above the shoulder joint, 2.5 cm inside it): (point, offset in the chest frame from the
+# shoulder joints' midpoint or from the shoulder joint, metres, radius, metres).
+_TRAPEZIUS_NECK = ((0.0, 0.060, -0.020), 0.035)
+_TRAPEZIUS_ACROMION = ((-0.025, 0.020, 0.0), 0.025)
+# The head of a 1.73 m adult in the head frame (x left, y from the Head joint towards HeadTop, z
+# forward), metres from the vertex: the rig's HeadTop is the top of the skull (stature is floor to
+# head top), which stands above the ear canals, so z = 0 is the tragion's plane. Adult head and face
+# anthropometry: 23 cm from the vertex to the chin (menton), 15.5 cm wide, 19.5 cm long (glabella
+# to the back of the skull); eyes at half the head's height, 11.5 cm below the vertex and 2 cm behind
+# the brow; tragion 13 cm below the vertex; the nose's tip 15 cm below it and 2-2.5 cm in front of
+# the face; the mouth 18.5 cm below it; the ear 6.2 cm long, from brow level to the base of the
+# nose, just behind the tragion. (centre, radii) of the skull, of the face's lower half (cheeks, jaw
+# and chin), of the nose and of the left ear (the right one mirrored).
+_CRANIUM = ((0.0, -0.085, 0.0), (0.0775, 0.085, 0.098))
+_JAW = ((0.0, -0.167, 0.030), (0.060, 0.064, 0.065))
+_NOSE = ((0.0, -0.146, 0.097), (0.014, 0.022, 0.017))
+_EAR = ((0.069, -0.131, -0.010), (0.009, 0.031, 0.017))
+# Hair: a cap over the skull, its centre moved up and back from the skull's (metres), radii scaled,
+# so that its edge (where it meets the skull) runs from the hairline 5 cm above the brow over the
+# temples (10 cm below the vertex) to the nape (14 cm below it), leaving the forehead and ears bare.
+_HAIR = ((0.0, 0.010, -0.010), (1.03, 1.0, 1.06))
+# Eye points on the skull's front, (x, y) metres: inner corner (32 mm apart), pupil (64 mm apart),
+# outer corner (98 mm apart); the dark eyes are centred on the pupils.
+_EYE_POINTS = (("eye_inner", 0.016, -0.115), ("eye", 0.032, -0.115), ("eye_outer", 0.049, -0.113))
+_EYE_RADII = (0.013, 0.008, 0.008)
+# Mouth corners on the jaw's front, (x, y) metres (56 mm apart), and the lips' radii.
+_MOUTH_CORNER = (0.028, -0.185)
+_LIPS_RADII = (0.025, 0.006, 0.008)
 _HAND_WIDTH = 0.042
 # BlazePose hand landmarks inside the hand ellipsoid: (name, along its length, across its width).
 _HAND_POINTS = (("index", 0.6, 0.6), ("pinky", 0.5, -0.6), ("thumb", -0.3, 0.8))
@@ -216,10 +246,49 @@ def _materials(look: Appearance) -> dict[str, tuple[float, float, float]]:
             "forearms": look.shirt if look.long_sleeves else look.skin, **_FIXED_COLOURS}
 
 
-def _head(pose: np.ndarray, frames: dict[str, np.ndarray], scale: float) -> tuple[np.ndarray, np.ndarray]:
-    """Centre (3,) and radii (3,) of the head ellipsoid."""
-    head, top = pose[_IDX["Head"]], pose[_IDX["HeadTop"]]
-    return head + 0.5 * (top - head) + frames["head"][:, 2] * 0.012 * scale, np.array(_HEAD_RADII) * scale
+def _front_of(ellipsoid: tuple[tuple[float, float, float], tuple[float, float, float]], x: float,
+              y: float) -> np.ndarray:
+    """(3,) head-frame point on the front of an ellipsoid of the head, at ``x``, ``y`` metres."""
+    (cx, cy, cz), (rx, ry, rz) = ellipsoid
+    return np.array([x, y, cz + rz * np.sqrt(max(0.0, 1.0 - ((x - cx) / rx) ** 2 - ((y - cy) / ry) ** 2))])
+
+
+class _Head:
+    """The head's placement in one frame: head-frame points (metres, 1.73 m adult) to world points."""
+
+    def __init__(self, pose: np.ndarray, frames: dict[str, np.ndarray], scale: float) -> None:
+        self.vertex, self.frame, self.scale = pose[_IDX["HeadTop"]], frames["head"], scale
+
+    def world(self, local: np.ndarray) -> np.ndarray:
+        return self.vertex + self.frame @ (np.asarray(local, dtype=np.float64) * self.scale)
+
+    def landmarks(self) -> dict[str, np.ndarray]:
+        """World positions of the 11 BlazePose face landmarks: points on the rendered head."""
+        (nose_centre, nose_radii), (ear_centre, ear_radii) = _NOSE, _EAR
+        out = {"nose": self.world(np.add(nose_centre, (0.0, 0.0, nose_radii[2])))}
+        for side, sign in (("left", 1.0), ("right", -1.0)):
+            for name, x, y in _EYE_POINTS:
+                out[f"{side}_{name}"] = self.world(_front_of(_CRANIUM, sign * x, y))
+            # The middle of the ear's outer face.
+            out[f"{side}_ear"] = self.world(np.multiply(ear_centre, (sign, 1.0, 1.0)) + (sign * ear_radii[0], 0.0, 0.0))
+            out[f"mouth_{side}"] = self.world(_front_of(_JAW, sign * _MOUTH_CORNER[0], _MOUTH_CORNER[1]))
+        return out
+
+    def build(self, out: _Builder) -> None:
+        """Add the skull, hair, face, nose, ears, eyes and lips to ``out``."""
+        def part(centre: tuple[float, float, float], radii: tuple[float, float, float], material: str) -> None:
+            out.ellipsoid(self.world(centre), self.frame, np.asarray(radii) * self.scale, material)
+
+        (skull_centre, skull_radii), (hair_shift, hair_factors) = _CRANIUM, _HAIR
+        part(skull_centre, skull_radii, "skin")
+        part(tuple(np.add(skull_centre, hair_shift)), tuple(np.multiply(skull_radii, hair_factors)), "hair")
+        part(*_JAW, "skin")
+        part(*_NOSE, "skin")
+        ear_centre, ear_radii = _EAR
+        for sign in (1.0, -1.0):
+            part((sign * ear_centre[0], ear_centre[1], ear_centre[2]), ear_radii, "skin")
+            part(tuple(_front_of(_CRANIUM, sign * _EYE_POINTS[1][1], _EYE_POINTS[1][2])), _EYE_RADII, "eyes")
+        part(tuple(_front_of(_JAW, 0.0, _MOUTH_CORNER[1])), _LIPS_RADII, "mouth")
 
 
 def build_body(pose: np.ndarray, look: Appearance) -> BodyMesh:
@@ -249,22 +318,27 @@ def build_body(pose: np.ndarray, look: Appearance) -> BodyMesh:
         out.ellipsoid(*_heel(p, side, scale), "shoes")
     for a, b, ra, rb, material in _CENTRAL_LIMBS:
         out.cylinder(p[a], p[b], ra * girth, rb * girth, material)
-    # Centres along hips -> neck, not at spine joints: capture skeletons place those differently.
-    spine = p["Neck"] - p["Hips"]
-    centres = {"pelvis": 0.5 * p["Hips"] + 0.25 * (p["LeftUpLeg"] + p["RightUpLeg"]),
-               "abdomen": p["Hips"] + 0.38 * spine, "chest": p["Hips"] + 0.72 * spine}
-    trunk = float(np.linalg.norm(spine))
-    for name, frame_name, (rx, ry, rz) in _TORSO:
-        out.ellipsoid(centres[name], frames[frame_name], np.array([rx * girth, ry * trunk, rz * girth]),
-                      "trousers" if name == "pelvis" else "shirt")
-    centre, radii = _head(pose, frames, scale)
-    out.ellipsoid(centre, frames["head"], radii, "skin")
-    hair_centre = centre + frames["head"] @ (np.array([0.0, 0.025, -0.03]) * scale)
-    out.ellipsoid(hair_centre, frames["head"], radii * np.array([1.07, 0.97, 1.02]), "hair")
-    for _, direction, feature_radii, material in _FACE:
-        at = _ellipsoid_surface(centre, frames["head"], radii, np.array(direction))
-        out.ellipsoid(at, frames["head"], np.array(feature_radii) * scale, material)
+    hip_joints = 0.5 * (p["LeftUpLeg"] + p["RightUpLeg"])
+    shoulder_joints = 0.5 * (p["LeftArm"] + p["RightArm"])
+    trunk = float(np.linalg.norm(shoulder_joints - hip_joints))
+    for name, frame_name, along, (rx, ry, rz) in _TORSO:
+        out.ellipsoid(hip_joints + along * (shoulder_joints - hip_joints), frames[frame_name],
+                      np.array([rx * girth, ry * trunk, rz * girth]), "trousers" if name == "pelvis" else "shirt")
+    _trapezius(out, p, frames["chest"], shoulder_joints, scale, girth)
+    _Head(pose, frames, scale).build(out)
     return out.mesh()
+
+
+def _trapezius(out: _Builder, p: dict[str, np.ndarray], chest: np.ndarray, shoulder_joints: np.ndarray,
+               scale: float, girth: float) -> None:
+    """The shoulders' slope from the back of the neck's base to each acromion (see :data:`_TRAPEZIUS_NECK`)."""
+    (neck_offset, neck_radius), (acromion_offset, acromion_radius) = _TRAPEZIUS_NECK, _TRAPEZIUS_ACROMION
+    neck = shoulder_joints + chest @ (np.array(neck_offset) * scale)
+    out.ball(neck, neck_radius * girth, "shirt")
+    for side, sign in (("Left", 1.0), ("Right", -1.0)):
+        acromion = p[f"{side}Arm"] + chest @ (np.array(acromion_offset) * [sign, 1.0, 1.0] * scale)
+        out.cylinder(neck, acromion, neck_radius * girth, acromion_radius * girth, "shirt")
+        out.ball(acromion, acromion_radius * girth, "shirt")
 
 
 def _heel(p: dict[str, np.ndarray], side: str, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -293,20 +367,9 @@ def surface_landmarks(pose: np.ndarray, look: Appearance) -> np.ndarray:
     girth = scale * look.girth
     frames = body_frames(pose)
     p = {name: pose[index] for name, index in _IDX.items()}
-    centre, radii = _head(pose, frames, scale)
-    head = frames["head"]
-
-    def on_head(direction: tuple[float, float, float]) -> np.ndarray:
-        return _ellipsoid_surface(centre, head, radii, np.array(direction))
-
-    out: dict[str, np.ndarray] = {"nose": on_head((0.0, -0.12, 1.0)) + head[:, 2] * 0.02 * scale}
-    for side, sign in (("left", 1.0), ("right", -1.0)):
+    out = _Head(pose, frames, scale).landmarks()
+    for side in ("left", "right"):
         cap = side.capitalize()
-        out[f"{side}_eye_inner"] = on_head((sign * 0.22, 0.15, 1.0))
-        out[f"{side}_eye"] = on_head((sign * 0.38, 0.15, 1.0))
-        out[f"{side}_eye_outer"] = on_head((sign * 0.55, 0.15, 1.0))
-        out[f"{side}_ear"] = centre + 0.93 * (on_head((sign * 1.0, 0.0, -0.1)) - centre)  # under the hair
-        out[f"mouth_{side}"] = on_head((sign * 0.25, -0.45, 1.0))
         for joint, name in (("Arm", "shoulder"), ("ForeArm", "elbow"), ("Hand", "wrist"),
                             ("UpLeg", "hip"), ("Leg", "knee"), ("Foot", "ankle")):
             out[f"{side}_{name}"] = p[f"{cap}{joint}"]

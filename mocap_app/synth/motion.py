@@ -4,7 +4,8 @@ A BVH file of any CMU flavour (MotionBuilder, 3ds Max, DAZ naming; inches-ish, c
 units) becomes a (F, 27, 3) "driving pose" sequence (the rig joints plus five tips, see
 :data:`~mocap_app.synth.body.DRIVER_JOINTS`): scaled to a stated standing height, resampled to the
 output frame rate, its lowest sole resting on the floor (y = 0). Proportions can be varied per
-segment while the hips keep their captured path.
+segment while the hips keep their captured path. The head top turns with the head joint's own
+rotation in every flavour, and a neck shorter than an adult's (DAZ) is lengthened to full stature.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..bvh import BVHMotion, forward_kinematics, read_bvh, with_end_sites
+from ..bvh import BVHMotion, BVHSkeleton, forward_kinematics, read_bvh, with_end_sites
 from ..errors import BVHError
 from ..skeletons import RIG
-from ..skeletons.bvh_names import rig_sources
+from ..skeletons.bvh_names import HEAD_TOP_TIP, head_top_offset, rig_sources
 from .appearance import Appearance
 from .body import DRIVER_JOINTS, REFERENCE_STATURE_M, TIP_PARENTS
 
@@ -68,15 +69,36 @@ def driving_poses(motion: BVHMotion) -> np.ndarray:
     except KeyError as exc:
         raise BVHError(str(exc.args[0]) + " Use a CMU BVH in MotionBuilder, 3ds Max or DAZ naming.") from None
     extended, ends = with_end_sites(motion)
-    positions = forward_kinematics(extended)
     index = {name: i for i, name in enumerate(motion.skeleton.names)} | ends
-    poses = np.zeros((motion.num_frames, len(DRIVER_JOINTS), 3))
-    for row, target in enumerate(_TARGETS):
-        for source, weight in table[target]:
+    for target, sources in table.items():
+        for source, _ in sources:
             if source not in index:
                 raise BVHError(f"The BVH joint {source.split('/')[0]!r} has no End Site; cannot place {target}.")
+    extended, head_top = _with_head_top(extended, table, index)
+    positions = forward_kinematics(extended)
+    poses = np.zeros((motion.num_frames, len(DRIVER_JOINTS), 3))
+    for row, target in enumerate(_TARGETS):
+        if target == HEAD_TOP_TIP:
+            poses[:, row] = positions[:, head_top]
+            continue
+        for source, weight in table[target]:
             poses[:, row] += weight * positions[:, index[source]]
     return poses
+
+
+def _with_head_top(extended: BVHMotion, table: dict, index: dict[str, int]) -> tuple[BVHMotion, int]:
+    """``extended`` with one more channel-less joint, the head top, under the BVH head joint.
+
+    The head top then turns with the head joint's own rotation (see
+    :func:`~mocap_app.skeletons.bvh_names.head_top_offset`), so the figure's head takes the captured
+    head orientation rather than the neck's. Returns the take and the new joint's index.
+    """
+    skeleton = extended.skeleton
+    rest = skeleton.rest_positions()
+    joint, offset = head_top_offset(table, {name: rest[i] for name, i in index.items()})
+    grown = BVHSkeleton(skeleton.names + ("__head_top",), skeleton.parents + (index[joint],),
+                        np.vstack([skeleton.offsets, offset]), skeleton.channels + ((),), {})
+    return BVHMotion(grown, extended.frame_time, extended.values), skeleton.num_joints
 
 
 def resample(poses: np.ndarray, source_fps: float, fps: float) -> np.ndarray:
@@ -112,10 +134,36 @@ def proportions(motion: BVHMotion) -> dict[str, float]:
 
     CMU's ASF-derived skeletons (MotionBuilder and 3ds Max flavours) have a trunk about a third
     shorter relative to the legs than a person's; :func:`retarget` uses these lengths to restore
-    human proportions.
+    human proportions. The entry ``"neck_scale"`` (dimensionless) is the factor on the Neck-Head
+    bone that makes the retargeted rest pose stand its full height (:func:`neck_scale`).
     """
     rest = BVHMotion(motion.skeleton, motion.frame_time, np.zeros((1, motion.skeleton.num_channels)))
-    return _segment_lengths(driving_poses(rest)[0])
+    pose = driving_poses(rest)
+    lengths = _segment_lengths(pose[0])
+    return lengths | {"neck_scale": neck_scale(pose, lengths)}
+
+
+def neck_scale(rest: np.ndarray, lengths: dict[str, float]) -> float:
+    """Factor on the Neck-Head bone that lifts a low-set head to adult height, >= 1.
+
+    Retargeting matches the trunk's bone-chain length (hips to head top) to the reference rig's,
+    but a family whose head joint sits low above the neck joint falls short of the stature: the
+    DAZ skeletons' Neck-Head bone is 7 cm for a 1.73 m figure where the CMU families' is 14-15 cm
+    (their head joint at the skull base, 14.5 cm below the vertex, as in adults), and they stood
+    1.66 m to the head top. The bone is lengthened along its captured direction until the rest pose
+    (T-pose, every channel zero) stands :data:`REFERENCE_STATURE_M` to the head top. Skeletons that
+    already stand that tall (the CMU families, 0.8-1.8 cm over) keep their necks.
+
+    Args:
+        rest: (1, 27, 3) driving rest pose, file units.
+        lengths: its segment lengths (:func:`_segment_lengths`).
+    """
+    standing = retarget(rest, lengths, Appearance())[0]
+    stature = standing[_IDX["HeadTop"], 1]
+    rise = standing[_IDX["Head"], 1] - standing[_IDX["Neck"], 1]
+    if rise <= 0.0:
+        return 1.0
+    return max(1.0, 1.0 + (REFERENCE_STATURE_M - stature) / rise)
 
 
 def floor_height(poses: np.ndarray, scale: float) -> float:
@@ -132,12 +180,13 @@ def retarget(poses: np.ndarray, lengths: dict[str, float], look: Appearance) -> 
 
     Args:
         poses: driving poses in the take's units.
-        lengths: the take's leg, arm and torso lengths in the same units (:func:`proportions`).
+        lengths: the take's leg, arm and torso lengths in the same units and its ``neck_scale``
+            (:func:`proportions`; without it the neck is kept).
         look: target height and proportion factors.
 
     The legs set the scale (the hips keep their path, scaled); arm and torso segments are then
     lengthened or shortened along their captured directions to the reference proportions of the
-    rig times the look's factors.
+    rig times the look's factors; the Neck-Head bone also by ``neck_scale``.
     """
     reference = _reference_lengths()
     size = look.height_m / REFERENCE_STATURE_M
@@ -146,6 +195,7 @@ def retarget(poses: np.ndarray, lengths: dict[str, float], look: Appearance) -> 
     for segment, joints in _SEGMENTS.items():
         natural = (reference[segment] / reference["leg"]) / (lengths[segment] / lengths["leg"])
         factors[[_IDX[j] for j in joints]] = getattr(look, f"{segment}_scale") * (1.0 if segment == "leg" else natural)
+    factors[_IDX["Head"]] *= lengths.get("neck_scale", 1.0)
     if np.any(factors != 1.0):
         out = poses.copy()
         for joint, parent in enumerate(DRIVER_PARENTS):
