@@ -81,9 +81,9 @@ def test_backend_option_tracks_the_same_people(shared_data):
     for mirror in (False, True):
         backend = BlazePoseBackend.from_store(BlazePoseConfig(max_people=4, mirror_average=mirror), root=models_root())
         results[mirror] = [backend(Frame(image, k, k / 10.0)) for k, image in enumerate(images)]
-    for plain, averaged in zip(results[False], results[True]):
+    for plain, averaged in zip(results[False], results[True], strict=True):
         assert len(averaged.people) == len(plain.people) > 0
-        for a, b in zip(averaged.people, plain.people):
+        for a, b in zip(averaged.people, plain.people, strict=True):
             gap = np.nanmedian(np.linalg.norm(a.joints2d - b.joints2d, axis=1))
             assert 0.0 < gap < 15.0
             assert np.isfinite(a.joints3d).all()

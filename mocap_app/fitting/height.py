@@ -81,6 +81,57 @@ def measure_height(joints2d: np.ndarray, confidence: np.ndarray, camera: FitCame
     return height
 
 
+#: A height sample counts when its pose is within this much uprightness of the most upright one seen.
+UPRIGHT_TOLERANCE = 0.08
+_LEG_CHAINS = tuple(tuple(RIG.indices([side + joint for joint in ("Foot", "Leg", "UpLeg")]))
+                    for side in ("Left", "Right"))
+_TRUNK = tuple(RIG.indices(["Hips", "Neck", _HEAD]))
+
+
+def uprightness(joints2d: np.ndarray, confidence: np.ndarray) -> float | None:
+    """How upright and extended a pose stands in the image, about 1 standing straight.
+
+    The head's height above the ankles in pixels over the length of the chain between them (ankle,
+    knee, hip, pelvis, neck, head) in pixels: a crouch, a bow or bent knees shorten the first but
+    not the second, while the camera's distance and perspective scale both alike. The head-billboard
+    height of a crouching performer is short by as much; this says which samples to trust.
+
+    Args:
+        joints2d: (J, 2) rig-joint pixels (image y down, NaN = missing).
+        confidence: (J,) rig-joint confidences.
+
+    Returns:
+        The ratio, or ``None`` when a joint of the head, trunk or both legs is not seen.
+    """
+    needed = [j for chain in _LEG_CHAINS for j in chain] + list(_TRUNK)
+    conf = np.nan_to_num(confidence)
+    if (conf[needed] < MIN_CONFIDENCE).any() or not np.isfinite(joints2d[needed]).all():
+        return None
+    legs = [np.linalg.norm(np.diff(joints2d[list(chain) + [_TRUNK[0]]], axis=0), axis=1).sum() for chain in _LEG_CHAINS]
+    trunk = np.linalg.norm(np.diff(joints2d[list(_TRUNK)], axis=0), axis=1).sum()
+    ankles = joints2d[[chain[0] for chain in _LEG_CHAINS], 1].mean()
+    chain = 0.5 * (legs[0] + legs[1]) + trunk
+    return float((ankles - joints2d[_TRUNK[2], 1]) / chain) if chain > 1e-6 else None
+
+
+def standing_height(heights: list[float], upright: list[float | None]) -> float:
+    """The performer's height from per-frame head-billboard samples, judged by how upright each pose is.
+
+    The plain median let a performer who crouches in their first frames (a dance, a warm-up) come out
+    a fifth too short; only the samples whose :func:`uprightness` is within ``UPRIGHT_TOLERANCE`` of
+    the most upright seen so far count (all of them when no uprightness could be measured).
+
+    Args:
+        heights: per-frame heights from :func:`measure_height`, metres.
+        upright: the same frames' :func:`uprightness` (``None`` where unknown).
+    """
+    values = np.asarray(heights, dtype=np.float64)
+    ratio = np.array([np.nan if u is None else u for u in upright], dtype=np.float64)
+    if np.isfinite(ratio).any():
+        values = values[ratio >= np.nanmax(ratio) - UPRIGHT_TOLERANCE]
+    return float(np.median(values))
+
+
 def measure_metric_scale(joints2d: np.ndarray, confidence: np.ndarray, joints3d: np.ndarray,
                          camera: FitCamera, default_height_m: float) -> float | None:
     """Metres per unit of a root-relative 3D observation, from its 2D projection and the floor.
