@@ -56,6 +56,9 @@ with the partner's, which re-identification cannot use, and would become a new p
 tentative performer confirmed within ``adopt_lost_gate`` person sizes of where a performer vanished
 (one lost before it was first seen, whose trusted look is not clearly different from its latest
 look) takes that performer's id instead.
+
+While two performers overlap closely (``overlap_gate``), a detection as near to the other as to its
+own performer (``overlap_margin``) goes to nobody that frame: the assignment's pick would be noise.
 """
 
 from __future__ import annotations
@@ -263,7 +266,7 @@ class IdentityTracker:
             rows, cols = linear_sum_assignment(np.where(costs < _INFEASIBLE, costs + handicap, costs))
             assigned.update({int(r): ids[k] for r, k in zip(rows, cols, strict=True) if costs[r, k] < _INFEASIBLE})
         assigned.update(self._reidentify(detections, assigned))
-        held = self._ambiguous(detections, assigned)
+        held = self._ambiguous(detections, assigned) | self._pose_ambiguous(assigned, ids, costs, t)
         assigned = {i: pid for i, pid in assigned.items() if i not in held}
         matched = set(assigned.values())
         for pid in [pid for pid in self.tracks if pid not in matched]:
@@ -345,6 +348,23 @@ class IdentityTracker:
                              i, own, pid)
                 held.add(i)
         return held
+
+    def _pose_ambiguous(self, assigned: dict[int, int], ids: list[int], costs: np.ndarray, t: float) -> set[int]:
+        """Detections no dearer (``overlap_margin``) to another performer within ``overlap_gate`` sizes of their own."""
+        c, column, tracks = self.config, {pid: k for k, pid in enumerate(ids)}, self.tracks
+        held = set()
+        for i, pid in assigned.items():
+            own = costs[i, column[pid]] if pid in column and not tracks[pid].tentative else _INFEASIBLE
+            if own < _INFEASIBLE and c.overlap_gate > 0 and any(
+                    other != pid and not tracks[other].tentative and costs[i, k] <= own + c.overlap_margin
+                    and self._apart(tracks[other], tracks[pid], t) <= c.overlap_gate for k, other in enumerate(ids)):
+                held.add(i)
+        return held
+
+    def _apart(self, a: _Track, b: _Track, t: float) -> float:
+        """Mean distance of two performers' predicted poses at ``t``, in person sizes (inf: too little seen)."""
+        gap = mean_distance(swap_invariant_distances(self._predicted(a, t), self._predicted(b, t))[0])
+        return float("inf") if gap is None else gap / max(a.size_px, b.size_px)
 
     def _may_start(self, detection: _Detection) -> bool:
         """Whether an unmatched detection is seen well enough to become a new performer."""

