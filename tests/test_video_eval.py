@@ -86,3 +86,19 @@ def test_metric_helpers():
     assert np.allclose(procrustes_align(2.0 * gt @ rotation.T + 1.0, gt), gt, atol=1e-9)
     assert pck(gt + np.array([0.1, 0, 0]), gt, 0.15) == 1.0 and pck(gt + 0.2, gt, 0.15) == 0.0
     assert id_switches(np.array([-1, 3, 3, -1, 3, 5, 5])) == 1
+
+
+def test_truth_keeps_its_performer_while_within_the_gate():
+    """CLEAR MOT's rule: last frame's pair holds while within the gate, even if another is nearer."""
+    from mocap_app.evaluation.video_eval import MATCH_GATE, _match
+
+    truth = np.zeros((2, 4, 2))
+    truth[1] += 10.0                                   # two dancers 10 px apart
+    heights = np.array([100.0, 100.0])
+    present = np.array([True, True])
+    skeleton = truth[1] - 4.0                          # one skeleton, 6 px from the second, 14 px from the first
+    assert _match([skeleton], truth, heights, present) == {1: 0}
+    assert _match([skeleton], truth, heights, present, keep={0: 0}) == {0: 0}
+    moved = truth[1] + [45.0, -10.0]                   # 0.55 heights from the first, 0.46 from the second
+    assert MATCH_GATE == 0.5
+    assert _match([moved], truth, heights, present, keep={0: 0}) == {1: 0}  # beyond the gate: matched afresh

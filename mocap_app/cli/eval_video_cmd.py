@@ -68,7 +68,8 @@ def report_table(report) -> str:  # report: VideoReport
     lines += [f"  {'root position error (mm)':<28}{_fmt('{:.0f}', r.root_error_mm):>10}",
               f"  {'foot skate (cm/frame)':<28}{_fmt('{:.2f}', r.foot_skate_cm):>10}"
               f"   (truth {_fmt('{:.2f}', r.gt_foot_skate_cm)})",
-              f"  {'identity switches':<28}{r.id_switches:>10d}",
+              f"  {'identity switches':<28}{r.id_switches:>10d}"
+              f"   (CLEAR MOT; {r.extra.get('id_switches_per_frame_matching', 0)} matching every frame afresh)",
               f"  {'pipeline frames per second':<28}{_fmt('{:.1f}', r.fps):>10}"]
     return "\n".join(lines)
 

@@ -22,7 +22,11 @@ runs through Stage I (any engine), Stage II, identity tracking and Stage III
   acceleration error;
 * root position error (world, metres) when the pipeline had the rendered calibration;
 * foot skate of the Stage III output while the truth foot is planted;
-* identity switches: changes of the Stage III performer id matched to each truth performer;
+* identity switches: changes of the Stage III performer id matched to each truth performer, with
+  CLEAR MOT's rule for the matching (Bernardin and Stiefelhagen 2008): a truth performer keeps the
+  performer it was last matched to while that one is within the gate, and only the rest are matched
+  afresh, so two dancers a few pixels apart do not trade one fitted skeleton on noise;
+  ``extra["id_switches_per_frame_matching"]`` counts them with every frame matched afresh;
 * frames per second of the pipeline.
 """
 
@@ -102,8 +106,13 @@ def _to_rig(values: np.ndarray, joint_set: str) -> np.ndarray:
     return values if joint_set == RIG.name else map_joints(values, joint_set, RIG.name)
 
 
-def _match(pred: list[np.ndarray], truth: np.ndarray, heights: np.ndarray, present: np.ndarray) -> dict[int, int]:
-    """Truth index -> prediction index for one frame; ``pred`` (J, 2) and ``truth`` (P, J, 2) rig pixels."""
+def _match(pred: list[np.ndarray], truth: np.ndarray, heights: np.ndarray, present: np.ndarray,
+           keep: dict[int, int] | None = None) -> dict[int, int]:
+    """Truth index -> prediction index for one frame; ``pred`` (J, 2) and ``truth`` (P, J, 2) rig pixels.
+
+    ``keep`` (truth index -> prediction index, e.g. last frame's pairs) are kept where still within
+    the gate before the others are matched (CLEAR MOT's correspondence rule).
+    """
     if not pred or not present.any():
         return {}
     cost = np.full((len(truth), len(pred)), np.inf)
@@ -113,9 +122,14 @@ def _match(pred: list[np.ndarray], truth: np.ndarray, heights: np.ndarray, prese
             d = d[np.isfinite(d)]
             if len(d) >= 2:
                 cost[k, i] = float(d.mean()) / heights[k]
+    kept = {k: i for k, i in (keep or {}).items() if cost[k, i] < MATCH_GATE}
     finite = np.where(np.isfinite(cost), cost, 1e6)
+    finite[list(kept), :] = 1e6
+    finite[:, list(kept.values())] = 1e6
     rows, cols = linear_sum_assignment(finite)
-    return {int(r): int(c) for r, c in zip(rows, cols, strict=True) if cost[r, c] < MATCH_GATE}
+    fresh = {int(r): int(c) for r, c in zip(rows, cols, strict=True)
+             if cost[r, c] < MATCH_GATE and r not in kept and c not in kept.values()}
+    return kept | fresh
 
 
 def _rel(x: np.ndarray) -> np.ndarray:
@@ -165,6 +179,8 @@ def evaluate_run(truth: ClipTruth, run: ClipRun, clip: str = "") -> VideoReport:
     err2d = np.full((frames, count, t_px.shape[2], 2), np.nan)
     raw_err2d = np.full_like(err2d, np.nan)
     owners = np.full((count, frames), -1)
+    fresh_owners = np.full((count, frames), -1)
+    last_owner = np.full(count, -1)
     detected = 0
     for f, result in enumerate(run.results[:frames]):
         people = result.observations.people
@@ -181,15 +197,19 @@ def evaluate_run(truth: ClipTruth, run: ClipRun, clip: str = "") -> VideoReport:
             if person.joints3d is not None:
                 raw3d[k, f] = _rel(map_joints(person.joints3d, person.joint_set, RIG.name))
         fitted = list(result.motion)
-        fit_matches = _match([run.camera.project(m.world_positions) for m in fitted], t_rig_px[f], heights[f],
-                             present[f])
-        for k, i in fit_matches.items():
+        fitted_px = [run.camera.project(m.world_positions) for m in fitted]
+        ids = [m.performer_id for m in fitted]
+        keep = {k: ids.index(last_owner[k]) for k in range(count) if last_owner[k] in ids}
+        for k, i in _match(fitted_px, t_rig_px[f], heights[f], present[f]).items():
+            fresh_owners[k, f] = ids[i]
+        for k, i in _match(fitted_px, t_rig_px[f], heights[f], present[f], keep).items():
             motion = fitted[i]
-            owners[k, f] = motion.performer_id
+            owners[k, f] = last_owner[k] = motion.performer_id
             fit_world[k, f] = motion.world_positions
             fit3d[k, f] = _rel(run.camera.to_camera(motion.world_positions))
     report = _report(truth, run, clip, frames, t_rig_cam, t_rig_world, compared, raw3d, fit3d, fit_world, err2d,
                      seen, owners, detected / max(int(present.sum()), 1), heights[present], tset)
+    report.extra["id_switches_per_frame_matching"] = sum(metrics.id_switches(fresh_owners[k]) for k in range(count))
     raw_norms = np.linalg.norm(raw_err2d, axis=-1)
     raw_norms = raw_norms[np.isfinite(raw_norms)]
     if len(raw_norms):
