@@ -45,6 +45,29 @@ class CropMeta:
 
 
 @dataclass(frozen=True, slots=True)
+class CropLandmarks:
+    """The landmark network's decoded output in its crop's own terms (before mapping to the image).
+
+    Kept apart from :class:`PoseLandmarks` so that passes over the same crop (e.g. the crop and its
+    mirror image) can be combined before the one mapping back.
+
+    Attributes:
+        score: pose presence probability of the region.
+        xy: (L, 2) heatmap-refined landmarks, normalised to the crop (0..1).
+        depth: (L,) relative depth in crop pixels.
+        visibility, presence: (L,) probabilities.
+        world: (L, 3) float64 metres in the crop's (rotated) axes.
+    """
+
+    score: float
+    xy: np.ndarray
+    depth: np.ndarray
+    visibility: np.ndarray
+    presence: np.ndarray
+    world: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
 class PoseDetections:
     """People found by the detector in one frame, best first.
 
@@ -185,16 +208,27 @@ class PoseLandmarker:
         image, matrix = crop(frame_bgr, roi, self.size, border=self._border)
         return {self.input_name: _prepare(image, self._rgb, self._low, self._high)}, CropMeta(roi, matrix)
 
-    def postprocess(self, outputs: dict[str, np.ndarray], meta: CropMeta) -> PoseLandmarks:
+    def decode(self, outputs: dict[str, np.ndarray]) -> CropLandmarks:
+        """The network's outputs for one crop, decoded in the crop's terms."""
         raw = outputs[self._landmarks].reshape(self.num_landmarks, 5)        # (1, L*5) -> (L, [x y z vis pres])
         refined = refine_from_heatmap(raw[:, :2] / self.size, outputs[self._heatmap][0], self._kernel, self._min_heat)
-        xy = to_image(refined * self.size, meta.matrix).astype(np.float32)
         world = outputs[self._world].reshape(self.num_landmarks, 3).astype(np.float64)   # (1, L*3) -> (L, 3)
+        return CropLandmarks(score=float(outputs[self._flag].reshape(-1)[0]), xy=refined, depth=raw[:, 2],
+                             visibility=sigmoid(raw[:, 3]), presence=sigmoid(raw[:, 4]), world=world)
+
+    def in_image(self, landmarks: CropLandmarks, meta: CropMeta) -> PoseLandmarks:
+        """Decoded crop landmarks mapped back to the image (pixels, world axes unrotated)."""
+        world = landmarks.world.copy()
         world[:, :2] = world[:, :2] @ rotation_matrix(meta.roi.rotation).T               # undo the crop's rotation
-        return PoseLandmarks(score=float(outputs[self._flag].reshape(-1)[0]), xy=xy,
-                             depth=(raw[:, 2] * meta.roi.size / self.size).astype(np.float32),
-                             visibility=sigmoid(raw[:, 3]), presence=sigmoid(raw[:, 4]),
+        xy = to_image(landmarks.xy * self.size, meta.matrix).astype(np.float32)
+        return PoseLandmarks(score=landmarks.score, xy=xy,
+                             depth=(landmarks.depth * meta.roi.size / self.size).astype(np.float32),
+                             visibility=landmarks.visibility.astype(np.float32),
+                             presence=landmarks.presence.astype(np.float32),
                              world=world.astype(np.float32), roi=meta.roi)
+
+    def postprocess(self, outputs: dict[str, np.ndarray], meta: CropMeta) -> PoseLandmarks:
+        return self.in_image(self.decode(outputs), meta)
 
     def __call__(self, frame_bgr: np.ndarray, roi: SquareRoi) -> PoseLandmarks:
         inputs, meta = self.preprocess(frame_bgr, roi)

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engines.blazepose import CropMeta, PoseLandmarker, PoseLandmarks
-from engines.postprocessing import refine_from_heatmap, sigmoid
-from engines.preprocessing import rotation_matrix, to_image
+from engines.blazepose import CropLandmarks, CropMeta, PoseLandmarker, PoseLandmarks
 
 from ..skeletons import BLAZEPOSE33
 
@@ -40,22 +38,6 @@ def _mirror_permutation(count: int) -> np.ndarray:
     return permutation
 
 
-def _output_names(landmarker: PoseLandmarker) -> list[str]:
-    """The landmark model's outputs: landmarks, pose flag, segmentation, heatmap, world landmarks."""
-    return [output["name"] for output in landmarker.engine.sidecar["outputs"]]
-
-
-def _crop_landmarks(landmarker: PoseLandmarker, outputs: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
-    """Heatmap-refined landmarks normalised to the crop (L, 2), visibility and presence (L,), world (L, 3)."""
-    landmarks_name, _, _, heatmap_name, world_name = _output_names(landmarker)
-    raw = outputs[landmarks_name].reshape(landmarker.num_landmarks, 5)
-    refined = refine_from_heatmap(raw[:, :2] / landmarker.size, outputs[heatmap_name][0],
-                                  int(landmarker.engine.sidecar["thresholds"]["heatmap_kernel"]),
-                                  float(landmarker.engine.sidecar["thresholds"]["heatmap_min_confidence"]))
-    world = outputs[world_name].reshape(landmarker.num_landmarks, 3).astype(np.float64)
-    return refined, sigmoid(raw[:, 3]), sigmoid(raw[:, 4]), world, raw[:, 2]
-
-
 def flip_averaged_landmarks(landmarker: PoseLandmarker, inputs: dict[str, np.ndarray],
                             outputs: dict[str, np.ndarray], meta: CropMeta) -> PoseLandmarks:
     """The landmark network's result averaged over the crop and its mirror image.
@@ -71,22 +53,14 @@ def flip_averaged_landmarks(landmarker: PoseLandmarker, inputs: dict[str, np.nda
         the first pass's (the region either holds a person or not).
     """
     name = landmarker.input_name
-    mirrored_outputs = landmarker.engine.run({name: np.ascontiguousarray(inputs[name][:, :, ::-1])})
-    xy, visibility, presence, world, depth = _crop_landmarks(landmarker, outputs)
-    m_xy, m_visibility, m_presence, m_world, m_depth = _crop_landmarks(landmarker, mirrored_outputs)
-    permutation = _mirror_permutation(landmarker.num_landmarks)
-    m_xy = m_xy[permutation]
-    m_xy[:, 0] = MIRROR_OFFSET - m_xy[:, 0]
-    m_world = m_world[permutation] * [-1.0, 1.0, 1.0]
-    xy = 0.5 * (xy + m_xy)
-    world = 0.5 * (world + m_world)
-    depth = 0.5 * (depth + m_depth[permutation])
-    visibility = 0.5 * (visibility + m_visibility[permutation])
-    presence = 0.5 * (presence + m_presence[permutation])
-    world[:, :2] = world[:, :2] @ rotation_matrix(meta.roi.rotation).T               # undo the crop's rotation
-    score = float(outputs[_output_names(landmarker)[1]].reshape(-1)[0])
-    return PoseLandmarks(score=score, xy=to_image(xy * landmarker.size, meta.matrix).astype(np.float32),
-                         depth=(depth * meta.roi.size / landmarker.size).astype(np.float32),
-                         visibility=visibility.astype(np.float32), presence=presence.astype(np.float32),
-                         world=world.astype(np.float32), roi=meta.roi)
-
+    plain = landmarker.decode(outputs)
+    mirrored = landmarker.decode(landmarker.engine.run({name: np.ascontiguousarray(inputs[name][:, :, ::-1])}))
+    twin = _mirror_permutation(landmarker.num_landmarks)
+    mirrored_xy = mirrored.xy[twin]
+    mirrored_xy[:, 0] = MIRROR_OFFSET - mirrored_xy[:, 0]
+    averaged = CropLandmarks(score=plain.score, xy=0.5 * (plain.xy + mirrored_xy),
+                             depth=0.5 * (plain.depth + mirrored.depth[twin]),
+                             visibility=0.5 * (plain.visibility + mirrored.visibility[twin]),
+                             presence=0.5 * (plain.presence + mirrored.presence[twin]),
+                             world=0.5 * (plain.world + mirrored.world[twin] * [-1.0, 1.0, 1.0]))
+    return landmarker.in_image(averaged, meta)
