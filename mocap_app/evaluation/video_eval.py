@@ -106,15 +106,8 @@ def _to_rig(values: np.ndarray, joint_set: str) -> np.ndarray:
     return values if joint_set == RIG.name else map_joints(values, joint_set, RIG.name)
 
 
-def _match(pred: list[np.ndarray], truth: np.ndarray, heights: np.ndarray, present: np.ndarray,
-           keep: dict[int, int] | None = None) -> dict[int, int]:
-    """Truth index -> prediction index for one frame; ``pred`` (J, 2) and ``truth`` (P, J, 2) rig pixels.
-
-    ``keep`` (truth index -> prediction index, e.g. last frame's pairs) are kept where still within
-    the gate before the others are matched (CLEAR MOT's correspondence rule).
-    """
-    if not pred or not present.any():
-        return {}
+def _costs(pred: list[np.ndarray], truth: np.ndarray, heights: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """(P, N) mean rig-joint distance over figure height; ``pred`` (J, 2) and ``truth`` (P, J, 2) rig pixels."""
     cost = np.full((len(truth), len(pred)), np.inf)
     for k in np.flatnonzero(present):
         for i, p in enumerate(pred):
@@ -122,6 +115,17 @@ def _match(pred: list[np.ndarray], truth: np.ndarray, heights: np.ndarray, prese
             d = d[np.isfinite(d)]
             if len(d) >= 2:
                 cost[k, i] = float(d.mean()) / heights[k]
+    return cost
+
+
+def _assign(cost: np.ndarray, keep: dict[int, int] | None = None) -> dict[int, int]:
+    """Truth index -> prediction index for one frame's :func:`_costs`, within the gate.
+
+    ``keep`` (truth index -> prediction index, e.g. last frame's pairs) are kept where still within
+    the gate before the others are matched (CLEAR MOT's correspondence rule).
+    """
+    if not cost.size or not np.isfinite(cost).any():
+        return {}
     kept = {k: i for k, i in (keep or {}).items() if cost[k, i] < MATCH_GATE}
     finite = np.where(np.isfinite(cost), cost, 1e6)
     finite[list(kept), :] = 1e6
@@ -130,6 +134,14 @@ def _match(pred: list[np.ndarray], truth: np.ndarray, heights: np.ndarray, prese
     fresh = {int(r): int(c) for r, c in zip(rows, cols, strict=True)
              if cost[r, c] < MATCH_GATE and r not in kept and c not in kept.values()}
     return kept | fresh
+
+
+def _match(pred: list[np.ndarray], truth: np.ndarray, heights: np.ndarray, present: np.ndarray,
+           keep: dict[int, int] | None = None) -> dict[int, int]:
+    """Truth index -> prediction index for one frame (:func:`_costs`, then :func:`_assign`)."""
+    if not pred or not present.any():
+        return {}
+    return _assign(_costs(pred, truth, heights, present), keep)
 
 
 def _rel(x: np.ndarray) -> np.ndarray:
@@ -197,12 +209,12 @@ def evaluate_run(truth: ClipTruth, run: ClipRun, clip: str = "") -> VideoReport:
             if person.joints3d is not None:
                 raw3d[k, f] = _rel(map_joints(person.joints3d, person.joint_set, RIG.name))
         fitted = list(result.motion)
-        fitted_px = [run.camera.project(m.world_positions) for m in fitted]
         ids = [m.performer_id for m in fitted]
-        keep = {k: ids.index(last_owner[k]) for k in range(count) if last_owner[k] in ids}
-        for k, i in _match(fitted_px, t_rig_px[f], heights[f], present[f]).items():
+        cost = _costs([run.camera.project(m.world_positions) for m in fitted], t_rig_px[f], heights[f], present[f])
+        for k, i in _assign(cost).items():
             fresh_owners[k, f] = ids[i]
-        for k, i in _match(fitted_px, t_rig_px[f], heights[f], present[f], keep).items():
+        keep = {k: ids.index(last_owner[k]) for k in range(count) if last_owner[k] in ids}
+        for k, i in _assign(cost, keep).items():
             motion = fitted[i]
             owners[k, f] = last_owner[k] = motion.performer_id
             fit_world[k, f] = motion.world_positions
