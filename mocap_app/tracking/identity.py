@@ -352,10 +352,12 @@ class IdentityTracker:
     def _pose_ambiguous(self, assigned: dict[int, int], ids: list[int], costs: np.ndarray, t: float) -> set[int]:
         """Detections no dearer (``overlap_margin``) to another performer within ``overlap_gate`` sizes of their own."""
         c, column, tracks = self.config, {pid: k for k, pid in enumerate(ids)}, self.tracks
-        held = set()
+        held: set[int] = set()
+        if c.overlap_gate <= 0:
+            return held
         for i, pid in assigned.items():
             own = costs[i, column[pid]] if pid in column and not tracks[pid].tentative else _INFEASIBLE
-            if own < _INFEASIBLE and c.overlap_gate > 0 and any(
+            if own < _INFEASIBLE and any(
                     other != pid and not tracks[other].tentative and costs[i, k] <= own + c.overlap_margin
                     and self._apart(tracks[other], tracks[pid], t) <= c.overlap_gate for k, other in enumerate(ids)):
                 held.add(i)
@@ -448,8 +450,9 @@ class IdentityTracker:
                     and hellinger(track.last_look, other.appearance) > self.config.appearance_gate):
                 continue  # someone else in other clothes where they vanished
             gap = mean_distance(swap_invariant_distances(track.first_pose, other.joints2d)[0])
-            if gap is not None and gap / max(other.size_px, track.size_px) <= best_gap:
-                best, best_gap = pid, gap / max(other.size_px, track.size_px)
+            relative = float("inf") if gap is None else gap / max(other.size_px, track.size_px)
+            if relative <= best_gap:
+                best, best_gap = pid, relative
         return best
 
     def _refresh(self, track: _Track, detection: _Detection, t: float) -> None:
