@@ -58,6 +58,12 @@ def people_clip(shared_data: Path, count: int) -> list[np.ndarray]:
     return [cv2.resize(frame[y:y + h, x:x + w], (640, 480), interpolation=cv2.INTER_LINEAR) for frame in frames]
 
 
+def side_by_side_pair(shared_data: Path) -> np.ndarray:
+    """A real person and their mirror image side by side, bodies a few centimetres apart (640x480)."""
+    base = cv2.resize(people_clip(shared_data, 1)[0], (1280, 960))[240:720, 280:920]
+    return np.ascontiguousarray(np.hstack([base[:, :390], base[:, 230:390][:, ::-1], base[:, :100][:, ::-1]]))
+
+
 def write_people_video(shared_data: Path, path: Path, frames: int, fps: float = 10.0) -> Path:
     """An MJPG clip of ``frames`` frames of :func:`people_clip` (640x480) at ``fps``."""
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (640, 480))

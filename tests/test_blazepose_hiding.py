@@ -7,10 +7,9 @@ not the neighbour, and with one person hidden the detector reports only the othe
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
-from blazepose_support import models_root, people_clip
+from blazepose_support import models_root, side_by_side_pair
 
 from engines.preprocessing import SquareRoi
 from mocap_app.backends import blazepose_masks as masks
@@ -68,9 +67,7 @@ def test_hidden_person_leaves_no_silhouette_and_other_regions_are_untouched():
 
 @pytest.fixture(scope="module")
 def pair_frame(shared_data):
-    """A real person and their mirror image side by side, bodies a few centimetres apart."""
-    base = cv2.resize(people_clip(shared_data, 1)[0], (1280, 960))[240:720, 280:920]
-    return np.ascontiguousarray(np.hstack([base[:, :390], base[:, 230:390][:, ::-1], base[:, :100][:, ::-1]]))
+    return side_by_side_pair(shared_data)
 
 
 def test_each_track_masks_its_own_person_and_hiding_one_leaves_the_other(pair_frame):

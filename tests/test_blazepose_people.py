@@ -6,10 +6,9 @@ real frame holding two people side by side, and its merge of converged tracks.
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
-from blazepose_support import models_root, people_clip
+from blazepose_support import models_root, side_by_side_pair
 
 from engines.postprocessing import iou
 from engines.preprocessing import SquareRoi
@@ -70,9 +69,7 @@ def test_zoom_region_only_where_it_is_closer():
 
 @pytest.fixture(scope="module")
 def pair_frame(shared_data):
-    """A real person and their mirror image side by side, bodies a few centimetres apart."""
-    base = cv2.resize(people_clip(shared_data, 1)[0], (1280, 960))[240:720, 280:920]
-    return np.ascontiguousarray(np.hstack([base[:, :390], base[:, 230:390][:, ::-1], base[:, :100][:, ::-1]]))
+    return side_by_side_pair(shared_data)
 
 
 def test_two_people_side_by_side_are_both_tracked(pair_frame):
