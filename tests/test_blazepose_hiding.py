@@ -45,6 +45,20 @@ def test_mask_follows_the_segmentation_inside_the_band_around_the_person():
     assert masks.person_mask(np.full((size, size), -5.0, np.float32), matrix, landmarks, 100.0, (480, 640)) is None
 
 
+def test_mask_hugs_the_face_closer_than_the_limbs():
+    # A partner's head beside this person's (dancers cheek to cheek) must stay visible: the band
+    # around the face landmarks is narrower than around the limbs.
+    size, scale = 64, 8.0                     # the crop: a 512 px square of the image seen at 64 px
+    matrix = np.array([[1 / scale, 0.0, 0.0], [0.0, 1 / scale, 0.0]])
+    logits = np.full((size, size), 5.0, np.float32)                       # everything looks like a person
+    landmarks = _standing(208.0, top=40.0, height=400.0)                 # face landmarks at y 40..165
+    mask = masks.person_mask(logits, matrix, landmarks, radius=100.0, image_shape=(480, 640, 3))
+    assert mask is not None
+    beside = 208 + int(0.18 * 100)            # 0.18 body radii to the right of the bones
+    assert mask.mask[80 - mask.y0, 208 - mask.x0] and not mask.mask[80 - mask.y0, beside - mask.x0]   # face
+    assert mask.mask[350 - mask.y0, beside - mask.x0]                                                   # legs
+
+
 def test_hidden_person_leaves_no_silhouette_and_other_regions_are_untouched():
     image = np.full((240, 320, 3), 200, np.uint8)
     image[::2, :] = 120                                              # a striped background

@@ -35,9 +35,13 @@ from ..skeletons import BLAZEPOSE33
 #: Segmentation logit above which a crop pixel belongs to the person (probability 0.5).
 SEGMENTATION_LOGIT = 0.0
 #: Half-width of the band around a person's bones that their mask is kept within, in body radii
-#: (a forearm's width is about 0.1 radii, a torso's half-width 0.25; a neighbour's limb further
-#: away than this is not painted even where the segmentation bled onto it).
-BAND_RADII = 0.3
+#: (a forearm's width is about 0.1 radii, a thigh's 0.2; the torso is filled in; a neighbour's limb
+#: further away than this is not painted even where the segmentation bled onto it).
+BAND_RADII = 0.25
+#: The same around the face landmarks, which sit on the front of a head about 0.2 radii wide: a
+#: partner's head beside this one (dancers cheek to cheek) is often all that shows of them, and a
+#: band as wide as the limbs' erased it with this person.
+FACE_BAND_RADII = 0.12
 #: Growth of a mask, in body radii: last frame's mask of a moving person lags a few pixels.
 GROW_RADII = 0.03
 #: Hidden people are filled with their surroundings inpainted at 1 / INPAINT_SCALE resolution.
@@ -46,6 +50,9 @@ INPAINT_SCALE = 4
 INPAINT_MARGIN = 4
 
 _BONES = BLAZEPOSE33.bones
+_FACE = set(BLAZEPOSE33.indices(["nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner",
+                                 "right_eye", "right_eye_outer", "left_ear", "right_ear", "mouth_left",
+                                 "mouth_right"]))
 _TORSO = BLAZEPOSE33.indices(["left_shoulder", "right_shoulder", "right_hip", "left_hip"])
 
 
@@ -108,13 +115,16 @@ def person_mask(segmentation: np.ndarray, matrix: np.ndarray, landmarks: np.ndar
 
 
 def _body_band(points: np.ndarray, radius: float, shape: tuple[int, int]) -> np.ndarray:
-    """(h, w) bool: within ``BAND_RADII`` body radii of the person's bones or inside their torso."""
+    """(h, w) bool: within ``BAND_RADII`` body radii of the person's bones (``FACE_BAND_RADII`` of the
+    face's) or inside their torso."""
     band = np.zeros(shape, dtype=np.uint8)
-    thickness = max(1, int(round(2 * BAND_RADII * radius)))
+    limb = max(1, int(round(2 * BAND_RADII * radius)))
+    face = max(1, int(round(2 * FACE_BAND_RADII * radius)))
     finite = np.isfinite(points).all(axis=1)
     pixel = np.round(np.nan_to_num(points)).astype(np.int32)
     for parent, child in _BONES:
         if finite[parent] and finite[child]:
+            thickness = face if parent in _FACE and child in _FACE else limb
             cv2.line(band, tuple(pixel[parent]), tuple(pixel[child]), 1, thickness)
     if finite[_TORSO].all():
         cv2.fillConvexPoly(band, pixel[_TORSO], 1)
