@@ -90,7 +90,7 @@ def test_metric_helpers():
 
 def test_truth_keeps_its_performer_while_within_the_gate():
     """CLEAR MOT's rule: last frame's pair holds while within the gate, even if another is nearer."""
-    from mocap_app.evaluation.video_eval import MATCH_GATE, _match
+    from mocap_app.evaluation.video_eval import MATCH_GATE, _assign, _costs, _match
 
     truth = np.zeros((2, 4, 2))
     truth[1] += 10.0                                   # two dancers 10 px apart
@@ -98,7 +98,7 @@ def test_truth_keeps_its_performer_while_within_the_gate():
     present = np.array([True, True])
     skeleton = truth[1] - 4.0                          # one skeleton, 6 px from the second, 14 px from the first
     assert _match([skeleton], truth, heights, present) == {1: 0}
-    assert _match([skeleton], truth, heights, present, keep={0: 0}) == {0: 0}
+    assert _assign(_costs([skeleton], truth, heights, present), keep={0: 0}) == {0: 0}
     moved = truth[1] + [45.0, -10.0]                   # 0.55 heights from the first, 0.46 from the second
     assert MATCH_GATE == 0.5
-    assert _match([moved], truth, heights, present, keep={0: 0}) == {1: 0}  # beyond the gate: matched afresh
+    assert _assign(_costs([moved], truth, heights, present), keep={0: 0}) == {1: 0}  # beyond the gate: afresh

@@ -31,6 +31,7 @@ import numpy as np
 from engines.preprocessing import SquareRoi
 
 from ..skeletons import BLAZEPOSE33
+from .blazepose_people import FACE_LANDMARKS
 
 #: Segmentation logit above which a crop pixel belongs to the person (probability 0.5).
 SEGMENTATION_LOGIT = 0.0
@@ -50,9 +51,7 @@ INPAINT_SCALE = 4
 INPAINT_MARGIN = 4
 
 _BONES = BLAZEPOSE33.bones
-_FACE = set(BLAZEPOSE33.indices(["nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner",
-                                 "right_eye", "right_eye_outer", "left_ear", "right_ear", "mouth_left",
-                                 "mouth_right"]))
+_FACE = set(FACE_LANDMARKS)
 _TORSO = BLAZEPOSE33.indices(["left_shoulder", "right_shoulder", "right_hip", "left_hip"])
 
 

@@ -67,10 +67,13 @@ ROI_SIDE_PER_RADIUS = 2.5
 
 _HIPS = BLAZEPOSE33.indices(["left_hip", "right_hip"])
 _FACE = BLAZEPOSE33.indices(["nose", "left_eye", "right_eye", "left_ear", "right_ear", "mouth_left", "mouth_right"])
+#: The 11 face landmarks (nose, eyes, ears, mouth).
+FACE_LANDMARKS = BLAZEPOSE33.indices(["nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner",
+                                      "right_eye", "right_eye_outer", "left_ear", "right_ear", "mouth_left",
+                                      "mouth_right"])
 #: (33,) bool: the landmarks below the face (shoulders, arms, hands, hips, legs, feet).
 BELOW_FACE = np.ones(BLAZEPOSE33.num_joints, dtype=bool)
-BELOW_FACE[BLAZEPOSE33.indices(["nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
-                                "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right"])] = False
+BELOW_FACE[FACE_LANDMARKS] = False
 
 
 def landmark_anchors(landmarks: np.ndarray) -> np.ndarray:

@@ -136,12 +136,11 @@ def _assign(cost: np.ndarray, keep: dict[int, int] | None = None) -> dict[int, i
     return kept | fresh
 
 
-def _match(pred: list[np.ndarray], truth: np.ndarray, heights: np.ndarray, present: np.ndarray,
-           keep: dict[int, int] | None = None) -> dict[int, int]:
+def _match(pred: list[np.ndarray], truth: np.ndarray, heights: np.ndarray, present: np.ndarray) -> dict[int, int]:
     """Truth index -> prediction index for one frame (:func:`_costs`, then :func:`_assign`)."""
     if not pred or not present.any():
         return {}
-    return _assign(_costs(pred, truth, heights, present), keep)
+    return _assign(_costs(pred, truth, heights, present))
 
 
 def _rel(x: np.ndarray) -> np.ndarray:

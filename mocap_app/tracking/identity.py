@@ -365,8 +365,7 @@ class IdentityTracker:
 
     def _apart(self, a: _Track, b: _Track, t: float) -> float:
         """Mean distance of two performers' predicted poses at ``t``, in person sizes (inf: too little seen)."""
-        gap = mean_distance(swap_invariant_distances(self._predicted(a, t), self._predicted(b, t))[0])
-        return float("inf") if gap is None else gap / max(a.size_px, b.size_px)
+        return _gap_in_sizes(self._predicted(a, t), self._predicted(b, t), max(a.size_px, b.size_px))
 
     def _may_start(self, detection: _Detection) -> bool:
         """Whether an unmatched detection is seen well enough to become a new performer."""
@@ -443,14 +442,15 @@ class IdentityTracker:
         clearly look different (``None``: nobody)."""
         gate = self.config.adopt_lost_gate
         best, best_gap = None, gate
+        if gate <= 0:
+            return best
         for pid, other in self.tracks.items():
-            if other.tentative or not other.lost or other.last_seen > track.first_seen or gate <= 0:
+            if other.tentative or not other.lost or other.last_seen > track.first_seen:
                 continue
             if (track.last_look is not None and other.trusted_look(self.config)
                     and hellinger(track.last_look, other.appearance) > self.config.appearance_gate):
                 continue  # someone else in other clothes where they vanished
-            gap = mean_distance(swap_invariant_distances(track.first_pose, other.joints2d)[0])
-            relative = float("inf") if gap is None else gap / max(other.size_px, track.size_px)
+            relative = _gap_in_sizes(track.first_pose, other.joints2d, max(other.size_px, track.size_px))
             if relative <= best_gap:
                 best, best_gap = pid, relative
         return best
@@ -498,3 +498,9 @@ def _size(rig2d: np.ndarray) -> float:
     if len(valid) < 2:
         return 100.0
     return float(max(np.ptp(valid[:, 0]), np.ptp(valid[:, 1]), 20.0))
+
+
+def _gap_in_sizes(a: np.ndarray, b: np.ndarray, size_px: float) -> float:
+    """Mean distance of two (J, 2) rig poses (left/right mix-ups forgiven) over ``size_px`` (inf: too little seen)."""
+    gap = mean_distance(swap_invariant_distances(a, b)[0])
+    return float("inf") if gap is None else gap / size_px
