@@ -29,7 +29,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-BODY = slice(11, 29)  # blazepose33 shoulders to ankles: which performer a track is on
 GROW_PX = 2
 
 
@@ -61,6 +60,10 @@ def evaluate(folder: Path) -> int:
     from mocap_app.backends import blazepose
     from mocap_app.backends.blazepose_masks import PersonMask
     from mocap_app.evaluation.video_eval import evaluate_video
+    from mocap_app.skeletons import BLAZEPOSE33
+
+    # Shoulders to ankles: which performer a track is on.
+    body = slice(BLAZEPOSE33.index("left_shoulder"), BLAZEPOSE33.index("right_ankle") + 1)
 
     if not (folder / "ids.npz").is_file():
         print(f"{folder} has no ids.npz: render it with `python scripts/oracle_masks.py render ...`")
@@ -80,7 +83,7 @@ def evaluate(folder: Path) -> int:
             return None
         landmarks = self.segmentation[2]
         frame = current["frame"]
-        gaps = np.nanmean(np.linalg.norm(truth[frame][:, BODY] - landmarks[None, BODY], axis=-1), axis=1)
+        gaps = np.nanmean(np.linalg.norm(truth[frame][:, body] - landmarks[None, body], axis=-1), axis=1)
         silhouette = (ids[frame] == int(np.argmin(gaps)) + 1).astype(np.uint8)
         silhouette = cv2.dilate(silhouette, np.ones((2 * GROW_PX + 1, 2 * GROW_PX + 1), np.uint8))
         return PersonMask(silhouette.astype(bool), 0, 0) if silhouette.any() else None
